@@ -1,0 +1,1 @@
+"""newsdesk crawler: Scrapy settings, items, spiders, extraction, site configuration, CLI."""

@@ -1,0 +1,54 @@
+"""newsdesk crawl SITE: run one configured site (the same crawl as `scrapy crawl news -a site=SITE`)."""
+from __future__ import annotations
+
+import argparse
+
+from ..cli import CommandError, add_db_argument
+from ..runner import CrawlOutcome, run_crawl
+from ..sites import get_site
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("crawl", help="crawl one site from sites.toml",
+                       description="Crawl one site from sites.toml into the database.")
+    p.add_argument("site", help="the site's name in sites.toml")
+    p.add_argument("--url", help="start from this URL instead of the site's start_urls")
+    p.add_argument("--sites", metavar="FILE", help="sites file (default: $NEWSDESK_SITES, else ./sites.toml)")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a Scrapy setting (repeatable)")
+    add_db_argument(p)
+    return p
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise CommandError(f"-s expects NAME=VALUE, got {pair!r}", code=2)
+        out[name] = value
+    return out
+
+
+def check_outcome(outcome: CrawlOutcome) -> None:
+    """Turn a crawl that could not do its job into one clear error."""
+    if outcome.config_error:
+        raise CommandError(outcome.config_error, code=2)
+    if outcome.start_failures and not outcome.stats.get("response_received_count"):
+        raise CommandError("could not reach the site: " + "; ".join(outcome.start_failures))
+    if not outcome.ok:
+        raise CommandError(f"crawl ended: {outcome.reason}")
+
+
+def run(args) -> int:
+    from models.db import resolve_url
+
+    db_url = resolve_url(args.db)
+    get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
+    outcome = run_crawl(site=args.site, url=args.url, db_url=db_url, sites_file=args.sites,
+                        overrides=parse_overrides(args.set))
+    check_outcome(outcome)
+    from .demo import print_summary
+
+    print_summary(db_url, outcome, site=args.site)
+    return 0

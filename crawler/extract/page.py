@@ -1,0 +1,102 @@
+"""A page parsed once: one lxml tree, one JSON-LD read, one meta-tag map.
+
+Every field function in crawler/extract takes this object; none re-parses the bytes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from .rules import SiteRules
+
+
+class NotHTML(ValueError):
+    """The bytes are not an HTML document (empty, binary, PDF, ...)."""
+
+
+def _walk_json_ld(node, out: list[dict]) -> None:
+    if isinstance(node, list):
+        for child in node:
+            _walk_json_ld(child, out)
+    elif isinstance(node, dict):
+        if "@graph" in node:
+            _walk_json_ld(node["@graph"], out)
+        if "@type" in node:
+            out.append(node)
+
+
+@dataclass
+class Page:
+    url: str
+    html: str
+    tree: lxml.html.HtmlElement
+    fetched_at: datetime
+    rules: SiteRules = field(default_factory=SiteRules)
+
+    @classmethod
+    def parse(cls, body: bytes | str, url: str, *, fetched_at: datetime | None = None,
+              rules: SiteRules | None = None, encoding: str | None = None) -> "Page":
+        if isinstance(body, bytes):
+            if not body.strip():
+                raise NotHTML("empty document")
+            if body.lstrip()[:5] == b"%PDF-":
+                raise NotHTML("a PDF document, not HTML")
+            if b"\x00" in body[:2048]:
+                raise NotHTML("binary content, not HTML")
+            # w3lib applies the HTTP header charset, then BOM, then <meta charset>,
+            # then falls back to detection: what browsers do with a wrong or missing charset.
+            _, text = html_to_unicode(f"charset={encoding}" if encoding else None, body)
+        else:
+            text = body
+        if not text.strip():
+            raise NotHTML("empty document")
+        try:
+            tree = lxml.html.document_fromstring(text)
+        except (etree.ParserError, ValueError) as exc:
+            raise NotHTML(f"unparseable HTML: {exc}") from exc
+        return cls(url=url, html=text, tree=tree,
+                   fetched_at=fetched_at or datetime.now(timezone.utc),
+                   rules=rules or SiteRules())
+
+    @cached_property
+    def json_ld(self) -> list[dict]:
+        """Every typed JSON-LD object on the page, ``@graph`` flattened."""
+        out: list[dict] = []
+        for script in self.tree.xpath('//script[@type="application/ld+json"]'):
+            raw = (script.text or "").strip()
+            if not raw:
+                continue
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError:
+                # Sites often ship trailing commas or raw newlines in strings.
+                try:
+                    data = json.loads(re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")))
+                except json.JSONDecodeError:
+                    continue
+            _walk_json_ld(data, out)
+        return out
+
+    @cached_property
+    def meta(self) -> dict[str, list[str]]:
+        """``<meta>`` contents by lower-cased name/property/itemprop, in document order."""
+        out: dict[str, list[str]] = {}
+        for el in self.tree.iter("meta"):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            content = el.get("content")
+            if key and content is not None and content.strip():
+                out.setdefault(key.strip().lower(), []).append(content.strip())
+        return out
+
+    def meta_first(self, *keys: str) -> str | None:
+        for key in keys:
+            if values := self.meta.get(key.lower()):
+                return values[0]
+        return None

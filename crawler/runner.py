@@ -1,0 +1,63 @@
+"""Run one crawl in this process with the real Scrapy engine (the CLI and the scheduler's
+child processes call this; `scrapy crawl news` is the same crawl)."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CrawlOutcome:
+    reason: str
+    stats: dict = field(default_factory=dict)
+    start_failures: list[str] = field(default_factory=list)
+    config_error: str | None = None
+
+    @property
+    def run_id(self) -> int | None:
+        return self.stats.get("newsdesk/crawl_run_id")
+
+    @property
+    def ok(self) -> bool:
+        if self.config_error:
+            return False
+        if self.start_failures and not self.stats.get("response_received_count"):
+            return False
+        return self.reason in ("finished", "closespider_pagecount", "closespider_itemcount",
+                               "closespider_timeout")
+
+
+def crawl_settings(db_url: str | None, overrides: dict | None = None):
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    if db_url:
+        settings.set("NEWSDESK_DATABASE_URL", db_url, priority="cmdline")
+    live = sys.stderr.isatty()
+    if live and "LOG_LEVEL" not in (overrides or {}):
+        # On a terminal the progress line is the output; warnings and errors still show.
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | None = None,
+              sites_file: str | None = None, overrides: dict | None = None) -> CrawlOutcome:
+    from scrapy.crawler import CrawlerProcess
+
+    settings = crawl_settings(db_url, overrides)
+    process = CrawlerProcess(settings)
+    kwargs = {k: v for k, v in (("site", site), ("url", url), ("sites_file", sites_file)) if v}
+    crawler = process.create_crawler("news")
+    process.crawl(crawler, **kwargs)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider = crawler.spider
+    return CrawlOutcome(
+        reason=stats.get("finish_reason", "unknown"), stats=stats,
+        start_failures=list(getattr(spider, "start_failures", [])),
+        config_error=getattr(spider, "config_error", None),
+    )

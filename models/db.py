@@ -1,0 +1,110 @@
+"""One engine and one session factory per process, made from the database URL in one place."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DB = "newsdesk.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseConfigError(ValueError):
+    """The --db value / NEWSDESK_DATABASE_URL cannot be used."""
+
+
+def resolve_url(db: str | None = None) -> str:
+    """--db (path or SQLAlchemy URL), else NEWSDESK_DATABASE_URL, else ./newsdesk.db."""
+    value = db or os.environ.get("NEWSDESK_DATABASE_URL") or DEFAULT_DB
+    if "://" not in value:
+        path = Path(value).expanduser().resolve()
+        if path.is_dir():
+            raise DatabaseConfigError(f"--db {value!r} is a directory, not a database file")
+        if not path.parent.exists():
+            raise DatabaseConfigError(f"--db {value!r}: directory {path.parent} does not exist")
+        return f"sqlite:///{path}"
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise DatabaseConfigError(f"not a database URL: {value!r}") from exc
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseConfigError(
+            f"unsupported database {url.get_backend_name()!r} in {url.render_as_string(hide_password=True)}; "
+            "use a SQLite path or a postgresql+psycopg:// URL")
+    return value
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets analysts read while a crawl writes; the busy timeout makes concurrent
+    # writers (several crawl processes, the scheduler) wait instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    url = resolve_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        # pool_pre_ping replaces connections the server dropped (restart, idle timeout).
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic (the only way the schema is created)."""
+    from alembic import command
+
+    engine = get_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def ensure_schema(url: str) -> None:
+    """Upgrade unless already at head (cheap check first: crawls start often)."""
+    if current_revision(url) != head_revision():
+        upgrade(url)
+
+
+def has_schema(url: str) -> bool:
+    return inspect(get_engine(url)).has_table("articles")

@@ -1,0 +1,238 @@
+"""Writes by natural key: one transaction per article with its comment thread.
+
+Callers hand plain mappings (the pipelines pass ``dataclasses.asdict`` of their items),
+so nothing here knows about Scrapy. Inserts are dialect upserts (``ON CONFLICT``) so that
+two crawler processes writing the same article or comment at once cannot make two rows.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .tables import (
+    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, CrawlRun,
+    Site, Tag,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _insert(session: Session, table):
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _get_or_create_ids(session: Session, model, names: Iterable[str]) -> dict[str, int]:
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        return {}
+    session.execute(_insert(session, model.__table__).on_conflict_do_nothing(index_elements=["name"]),
+                    [{"name": n} for n in names])
+    rows = session.execute(select(model.name, model.id).where(model.name.in_(names)))
+    return dict(rows.all())
+
+
+def ensure_site(session: Session, name: str, base_url: str | None = None) -> int:
+    stmt = _insert(session, Site.__table__).values(name=name, base_url=base_url, created_at=utcnow())
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+    site_id = session.scalar(select(Site.id).where(Site.name == name))
+    if base_url:
+        session.execute(update(Site).where(Site.id == site_id, Site.base_url.is_(None)).values(base_url=base_url))
+    return site_id
+
+
+@dataclass
+class SaveResult:
+    article_id: int
+    outcome: str  # "new", "updated", "unchanged", "duplicate" (same content under another URL)
+    comments_new: int = 0
+    comments_updated: int = 0  # edited text
+    comments_deleted: int = 0
+    duplicate_of_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+ARTICLE_FIELDS = ("title", "subtitle", "published_at", "modified_at", "language", "section",
+                  "image_url", "lead", "body_text", "word_count", "content_hash")
+
+
+def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
+                 near_duplicate: tuple[int, float] | None = None, now: datetime | None = None) -> SaveResult:
+    """Upsert one article and its whole thread. The caller owns the transaction."""
+    now = now or utcnow()
+    canonical = article["canonical_url"]
+    row = session.scalar(select(Article).where(Article.canonical_url == canonical))
+    if row is None:
+        # Level 1 missed; level 2: the same content already stored under another canonical URL?
+        alias = session.scalar(select(ArticleUrl).where(ArticleUrl.url == canonical))
+        if alias is not None:
+            row = session.get(Article, alias.article_id)
+        else:
+            twin = session.scalar(select(Article).where(
+                Article.content_hash == article["content_hash"], Article.duplicate_of_id.is_(None))
+                .order_by(Article.id).limit(1))
+            if twin is not None:
+                session.execute(_insert(session, ArticleUrl.__table__).values(
+                    article_id=twin.id, url=canonical, first_seen_at=now, last_seen_at=now
+                ).on_conflict_do_update(index_elements=["url"], set_={"last_seen_at": now}))
+                twin.last_seen_at = now
+                result = SaveResult(twin.id, "duplicate", duplicate_of_id=twin.id)
+                _save_thread(session, twin, article, now, result)
+                return result
+    if row is None:
+        values = {k: article.get(k) for k in ARTICLE_FIELDS}
+        values.update(site_id=site_id, url=article["url"], canonical_url=canonical,
+                      first_seen_at=now, last_seen_at=now, comment_count=0,
+                      word_count=article.get("word_count") or 0)
+        if near_duplicate:
+            values.update(duplicate_of_id=near_duplicate[0], duplicate_similarity=near_duplicate[1])
+        stmt = _insert(session, Article.__table__).values(**values).on_conflict_do_nothing(
+            index_elements=["canonical_url"])
+        inserted = session.execute(stmt).rowcount
+        row = session.scalar(select(Article).where(Article.canonical_url == canonical))
+        if inserted:
+            session.add(ArticleUrl(article_id=row.id, url=canonical, first_seen_at=now, last_seen_at=now))
+            _add_version(session, row.id, article, now)
+            _set_authors_and_tags(session, row.id, article)
+            result = SaveResult(row.id, "new", duplicate_of_id=values.get("duplicate_of_id"))
+            _save_thread(session, row, article, now, result)
+            return result
+    row.last_seen_at = now
+    session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical).values(last_seen_at=now))
+    if row.content_hash == article["content_hash"]:
+        result = SaveResult(row.id, "unchanged", duplicate_of_id=row.duplicate_of_id)
+    else:
+        for key in ARTICLE_FIELDS:
+            setattr(row, key, article.get(key))
+        row.url = article["url"]
+        _add_version(session, row.id, article, now)
+        _set_authors_and_tags(session, row.id, article)
+        result = SaveResult(row.id, "updated", duplicate_of_id=row.duplicate_of_id)
+    _save_thread(session, row, article, now, result)
+    return result
+
+
+def _add_version(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
+    session.execute(_insert(session, ArticleVersion.__table__).values(
+        article_id=article_id, title=article.get("title"), body_text=article.get("body_text"),
+        modified_at=article.get("modified_at"), fetched_at=article.get("fetched_at") or now,
+        content_hash=article["content_hash"],
+    ).on_conflict_do_nothing(index_elements=["article_id", "content_hash"]))
+
+
+def _set_authors_and_tags(session: Session, article_id: int, article: Mapping[str, Any]) -> None:
+    authors = list(dict.fromkeys(article.get("authors") or []))
+    ids = _get_or_create_ids(session, Author, authors)
+    session.execute(ArticleAuthor.__table__.delete().where(ArticleAuthor.article_id == article_id))
+    if authors:
+        session.execute(ArticleAuthor.__table__.insert(), [
+            {"article_id": article_id, "author_id": ids[name], "position": pos}
+            for pos, name in enumerate(authors)])
+    tags = list(dict.fromkeys(article.get("tags") or []))
+    ids = _get_or_create_ids(session, Tag, tags)
+    session.execute(ArticleTag.__table__.delete().where(ArticleTag.article_id == article_id))
+    if tags:
+        session.execute(ArticleTag.__table__.insert(),
+                        [{"article_id": article_id, "tag_id": ids[name]} for name in tags])
+
+
+def _save_thread(session: Session, article_row: Article, article: Mapping[str, Any], now: datetime,
+                 result: SaveResult) -> None:
+    """Comments by (article, external id): new rows, seen-again touches, edits, deletions."""
+    comments = article.get("comments") or []
+    existing = {ext: (cid, chash, deleted) for ext, cid, chash, deleted in session.execute(
+        select(Comment.external_id, Comment.id, Comment.content_hash, Comment.deleted_at)
+        .where(Comment.article_id == article_row.id))}
+    new_rows = []
+    for c in comments:
+        ext = str(c["external_id"])
+        if ext in existing:
+            continue
+        new_rows.append({
+            "article_id": article_row.id, "external_id": ext, "depth": c.get("depth") or 0,
+            "author": c.get("author"), "author_url": c.get("author_url"), "posted_at": c.get("posted_at"),
+            "body_text": c.get("body_text") or "", "content_hash": c["content_hash"],
+            "first_seen_at": now, "last_seen_at": now, "edited_at": c.get("edited_at"),
+            "deleted_at": now if c.get("deleted") else None,
+        })
+    if new_rows:
+        res = session.execute(_insert(session, Comment.__table__).on_conflict_do_nothing(
+            index_elements=["article_id", "external_id"]), new_rows)
+        result.comments_new = len(new_rows) if res.rowcount in (-1, None) else res.rowcount
+        ids = dict(session.execute(select(Comment.external_id, Comment.id).where(
+            Comment.article_id == article_row.id)).all())
+        parents = [{"cid": ids[str(c["external_id"])], "pid": ids.get(str(c["parent_external_id"]))}
+                   for c in comments
+                   if c.get("parent_external_id") and str(c["external_id"]) not in existing]
+        parents = [p for p in parents if p["pid"] is not None]
+        if parents:
+            # executemany of one UPDATE: parents are known only once every row has its id.
+            session.connection().execute(
+                Comment.__table__.update().where(Comment.__table__.c.id == bindparam("cid"))
+                .values(parent_id=bindparam("pid")), parents)
+    seen_ids = []
+    for c in comments:
+        ext = str(c["external_id"])
+        if ext not in existing:
+            continue
+        cid, chash, deleted_at = existing[ext]
+        seen_ids.append(cid)
+        if c.get("deleted") and deleted_at is None:
+            session.execute(update(Comment).where(Comment.id == cid).values(deleted_at=now))
+            result.comments_deleted += 1
+        elif c["content_hash"] != chash and not c.get("deleted"):
+            session.execute(update(Comment).where(Comment.id == cid).values(
+                body_text=c.get("body_text") or "", content_hash=c["content_hash"],
+                edited_at=c.get("edited_at") or now, deleted_at=None))
+            result.comments_updated += 1
+    for chunk in _chunks(seen_ids, 500):
+        session.execute(update(Comment).where(Comment.id.in_(chunk)).values(last_seen_at=now))
+    if article.get("comments_complete", True):
+        # A comment missing from a thread we fetched whole was removed at the source:
+        # mark it, never delete the row.
+        seen = {str(c["external_id"]) for c in comments}
+        gone = [cid for ext, (cid, _, deleted) in existing.items() if ext not in seen and deleted is None]
+        for chunk in _chunks(gone, 500):
+            session.execute(update(Comment).where(Comment.id.in_(chunk)).values(deleted_at=now))
+        result.comments_deleted += len(gone)
+    article_row.comment_count = session.scalar(select(func.count(Comment.id)).where(
+        Comment.article_id == article_row.id, Comment.deleted_at.is_(None))) or 0
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# --- crawl runs -------------------------------------------------------------------------
+
+RUN_COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged",
+                "comments_new", "comments_updated", "duplicates", "errors")
+
+
+def start_run(session: Session, site_id: int | None, now: datetime | None = None) -> int:
+    run = CrawlRun(site_id=site_id, started_at=now or utcnow(), status="running")
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, *, status: str, finish_reason: str | None,
+               counters: Mapping[str, int], stats: Mapping[str, Any] | None = None,
+               now: datetime | None = None) -> None:
+    run = session.get(CrawlRun, run_id)
+    run.finished_at = now or utcnow()
+    run.status = status
+    run.finish_reason = finish_reason
+    for key in RUN_COUNTERS:
+        setattr(run, key, int(counters.get(key, 0)))
+    if stats is not None:
+        run.stats_json = json.dumps(stats, default=str, sort_keys=True)

@@ -1,0 +1,1 @@
+"""Item pipelines: validate → clean → deduplicate → store (wired in crawler/settings.py)."""

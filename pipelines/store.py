@@ -1,0 +1,110 @@
+"""StorePipeline: one transaction per article with its thread, and the crawl's crawl_runs row.
+
+The crawl_runs counters are read from the crawl's Scrapy stats when the spider closes,
+not kept a second time here.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from scrapy import signals
+from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.items import ArticleItem
+from models import repository
+from models.db import ensure_schema, resolve_url, session_factory
+
+logger = logging.getLogger(__name__)
+
+
+def run_counters(stats: dict) -> dict[str, int]:
+    """crawl_runs counters from the stats of one crawl."""
+    def total(prefix: str) -> int:
+        return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+    return {
+        "pages_fetched": stats.get("response_received_count", 0),
+        "articles_new": stats.get("newsdesk/articles_new", 0),
+        "articles_updated": stats.get("newsdesk/articles_updated", 0),
+        "articles_unchanged": stats.get("newsdesk/articles_unchanged", 0),
+        "comments_new": stats.get("newsdesk/comments_new", 0),
+        "comments_updated": stats.get("newsdesk/comments_updated", 0),
+        "duplicates": total("newsdesk/duplicates/"),
+        "errors": (stats.get("downloader/exception_count", 0) + stats.get("httperror/response_ignored_count", 0)
+                   + total("newsdesk/errors/")),
+    }
+
+
+def run_status(reason: str, stats: dict) -> str:
+    if reason in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
+        if stats.get("newsdesk/start_failures") and not stats.get("response_received_count"):
+            return "failed"
+        return "finished"
+    if reason in ("shutdown", "cancelled"):
+        return "cancelled"
+    return "failed"
+
+
+class StorePipeline:
+    def __init__(self, crawler, database_url: str):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.url = resolve_url(database_url)
+        self.sessions = None
+        self.site_id: int | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("NEWSDESK_STORE", True):
+            from scrapy.exceptions import NotConfigured
+
+            raise NotConfigured("NEWSDESK_STORE is off")
+        pipeline = cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"))
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self):
+        ensure_schema(self.url)
+        self.sessions = session_factory(self.url)
+        spider = self.crawler.spider
+        cfg = getattr(spider, "site_config", None)
+        with self.sessions.begin() as session:
+            if cfg is not None:
+                self.site_id = repository.ensure_site(session, cfg.name, cfg.base_url)
+            self.run_id = repository.start_run(session, self.site_id)
+        self.stats.set_value("newsdesk/crawl_run_id", self.run_id)
+
+    def process_item(self, item):
+        if not isinstance(item, ArticleItem):
+            return item
+        data = asdict(item)
+        try:
+            with self.sessions.begin() as session:
+                site_id = self.site_id or repository.ensure_site(session, item.site)
+                result = repository.save_article(session, site_id, data, now=item.fetched_at)
+        except SQLAlchemyError as exc:
+            # The transaction rolled back: the article and its thread are stored whole or not at all.
+            self.stats.inc_value("newsdesk/errors/store")
+            logger.error("could not store %s: %s", item.canonical_url, exc)
+            raise DropItem(f"store failed: {item.canonical_url}") from exc
+        self.stats.inc_value(f"newsdesk/articles_{result.outcome}" if result.outcome != "duplicate"
+                             else "newsdesk/duplicates/content")
+        self.stats.inc_value("newsdesk/comments_new", result.comments_new)
+        self.stats.inc_value("newsdesk/comments_updated", result.comments_updated)
+        self.stats.inc_value("newsdesk/comments_deleted", result.comments_deleted)
+        self.stats.inc_value("newsdesk/comments_seen", len(item.comments))
+        return item
+
+    def spider_closed(self, spider, reason):
+        if self.run_id is None:
+            return
+        stats = self.stats.get_stats()
+        try:
+            with self.sessions.begin() as session:
+                repository.finish_run(session, self.run_id, status=run_status(reason, stats),
+                                      finish_reason=reason, counters=run_counters(stats), stats=stats)
+        except SQLAlchemyError as exc:
+            logger.error("could not record the crawl run: %s", exc)
