@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["demo", "crawl", "db"]
+COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates"]
 
 
 class CommandError(Exception):
@@ -65,4 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m crawler.cli` runs this file as __main__, a second copy of the module: the
+    # commands raise crawler.cli.CommandError, so call main() of the imported module, whose
+    # except clauses name that same class.
+    from crawler.cli import main as package_main
+
+    sys.exit(package_main())

@@ -11,21 +11,29 @@ import hashlib
 
 from scrapy.utils.python import to_bytes
 
-from .urls import canonical_url
+from .urls import canonical_url, tracking_params
 
 
 class CanonicalRequestFingerprinter:
-    def __init__(self, extra_tracking: frozenset[str] = frozenset()):
+    def __init__(self, extra_tracking: frozenset[str] = frozenset(), crawler=None):
         self.extra_tracking = extra_tracking
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        extra = frozenset(p.lower() for p in crawler.settings.getlist("NEWSDESK_TRACKING_PARAMS"))
-        return cls(extra)
+        return cls(tracking_params(crawler.settings.getlist("NEWSDESK_TRACKING_PARAMS")), crawler)
+
+    @property
+    def trailing_slash(self) -> str:
+        # A site that serves /story and /story/ as one page says so in sites.toml
+        # (trailing_slash = "strip" or "add"); the spider carries its configuration.
+        cfg = getattr(getattr(self.crawler, "spider", None), "site_config", None)
+        return getattr(cfg, "trailing_slash", "keep") or "keep"
 
     def fingerprint(self, request) -> bytes:
         digest = hashlib.sha1()
         digest.update(to_bytes(request.method))
-        digest.update(to_bytes(canonical_url(request.url, extra_tracking=self.extra_tracking)))
+        digest.update(to_bytes(canonical_url(request.url, extra_tracking=self.extra_tracking,
+                                             trailing_slash=self.trailing_slash)))
         digest.update(request.body or b"")
         return digest.digest()

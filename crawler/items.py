@@ -55,3 +55,4 @@ class ArticleItem:
     last_modified: str | None = None
     content_hash: str | None = None  # filled by CleanPipeline
     word_count: int | None = None  # filled by CleanPipeline
+    body_signature: str | None = None  # MinHash of the body's shingles, filled by DedupPipeline

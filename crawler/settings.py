@@ -34,6 +34,19 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
 NEWSDESK_TRACKING_PARAMS = []  # extra query parameters to treat as tracking
 
+# Near duplicates (deduplication level 3): MinHash over body shingles, LSH buckets in the
+# database. A copy is stored with duplicate_of_id/duplicate_similarity, never dropped.
+# PERMUTATIONS, BANDS and SHINGLE_SIZE must be the same for every process writing to one
+# database (signatures made otherwise never match the stored ones).
+NEWSDESK_NEARDUP_ENABLED = True
+NEWSDESK_NEARDUP_INDEX = "models.neardup.DatabaseNearDuplicateIndex"
+NEWSDESK_NEARDUP_THRESHOLD = 0.5  # resemblance of body shingles, tuned on bench/dedup.py (models/neardup.py)
+NEWSDESK_NEARDUP_PERMUTATIONS = 128
+NEWSDESK_NEARDUP_BANDS = 42  # LSH bands of PERMUTATIONS // BANDS = 3 values each: catches Jaccard >= ~0.3
+NEWSDESK_NEARDUP_SHINGLE_SIZE = 4  # words per shingle (characters for Chinese/Japanese)
+NEWSDESK_NEARDUP_MIN_SHINGLES = 10  # shorter bodies are never called copies
+NEWSDESK_NEARDUP_MAX_CANDIDATES = 25  # per lookup, most shared buckets first
+
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,

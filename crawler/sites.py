@@ -41,6 +41,7 @@ class SiteConfig:
     obey_robots: bool = True
     schedule: str | None = None  # cron expression ("*/30 * * * *") or interval ("15m", "2h")
     revisit_days: float = 7.0  # recent articles are re-fetched for new comments within this window
+    trailing_slash: str = "keep"  # "strip"/"add" when the site serves /story and /story/ as one page
     rules: SiteRules = field(default_factory=SiteRules)
     unresolved: str | None = None  # why the site cannot be crawled here (an unset environment variable)
 
@@ -58,6 +59,7 @@ _BOOL_FIELDS = {"robots_sitemaps", "follow_links", "obey_robots"}
 _INT_FIELDS = {"max_pages", "depth_limit", "concurrency"}
 _FLOAT_FIELDS = {"download_delay", "revisit_days"}
 _STR_FIELDS = {"schedule"}
+_CHOICE_FIELDS = {"trailing_slash": ("keep", "strip", "add")}
 _RULE_STR_FIELDS = {"timezone", "date_order", "language", "title", "authors", "published", "section",
                     "body", "comment_system"}
 _COMMENT_SELECTORS = {"container", "item", "author", "author_url", "time", "text", "id", "parent", "children"}
@@ -129,6 +131,10 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise bad(key, "must be a number >= 0")
             values[key] = float(value)
+        elif key in _CHOICE_FIELDS:
+            if value not in _CHOICE_FIELDS[key]:
+                raise bad(key, "must be one of " + ", ".join(f'"{c}"' for c in _CHOICE_FIELDS[key]))
+            values[key] = value
         elif key in _STR_FIELDS:
             if not isinstance(value, str):
                 raise bad(key, "must be a string")

@@ -32,6 +32,10 @@ def resolve_url(db: str | None = None) -> str:
         url = make_url(value)
     except ArgumentError as exc:
         raise DatabaseConfigError(f"not a database URL: {value!r}") from exc
+    if url.drivername in ("postgresql", "postgres"):
+        # A plain postgresql:// URL (as psql, Heroku and most docs write it) would ask
+        # SQLAlchemy for psycopg2; newsdesk's PostgreSQL driver is psycopg 3.
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseConfigError(
             f"unsupported database {url.get_backend_name()!r} in {url.render_as_string(hide_password=True)}; "

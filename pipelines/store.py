@@ -15,8 +15,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler.items import ArticleItem
 from models import repository
 from models.db import ensure_schema, resolve_url, session_factory
+from models.neardup import NearDuplicate, NearDuplicateIndex, Signature, setting
 
 logger = logging.getLogger(__name__)
+
+
+def near_duplicate_index(settings) -> NearDuplicateIndex | None:
+    """The index class named by NEWSDESK_NEARDUP_INDEX (the database one by default), or None."""
+    if not setting(settings, "NEWSDESK_NEARDUP_ENABLED"):
+        return None
+    from scrapy.utils.misc import load_object
+
+    return load_object(settings.get("NEWSDESK_NEARDUP_INDEX") or "models.neardup.DatabaseNearDuplicateIndex"
+                       ).from_settings(settings)
 
 
 def run_counters(stats: dict) -> dict[str, int]:
@@ -48,10 +59,11 @@ def run_status(reason: str, stats: dict) -> str:
 
 
 class StorePipeline:
-    def __init__(self, crawler, database_url: str):
+    def __init__(self, crawler, database_url: str, near_duplicates: NearDuplicateIndex | None = None):
         self.crawler = crawler
         self.stats = crawler.stats
         self.url = resolve_url(database_url)
+        self.near_duplicates = near_duplicates
         self.sessions = None
         self.site_id: int | None = None
         self.run_id: int | None = None
@@ -62,7 +74,8 @@ class StorePipeline:
             from scrapy.exceptions import NotConfigured
 
             raise NotConfigured("NEWSDESK_STORE is off")
-        pipeline = cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"))
+        pipeline = cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"),
+                       near_duplicate_index(crawler.settings))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -85,6 +98,7 @@ class StorePipeline:
             with self.sessions.begin() as session:
                 site_id = self.site_id or repository.ensure_site(session, item.site)
                 result = repository.save_article(session, site_id, data, now=item.fetched_at)
+                near = self.index_near_duplicates(session, result, item)
         except SQLAlchemyError as exc:
             # The transaction rolled back: the article and its thread are stored whole or not at all.
             self.stats.inc_value("newsdesk/errors/store")
@@ -92,11 +106,30 @@ class StorePipeline:
             raise DropItem(f"store failed: {item.canonical_url}") from exc
         self.stats.inc_value(f"newsdesk/articles_{result.outcome}" if result.outcome != "duplicate"
                              else "newsdesk/duplicates/content")
+        if near is not None:
+            self.stats.inc_value("newsdesk/duplicates/near")
         self.stats.inc_value("newsdesk/comments_new", result.comments_new)
         self.stats.inc_value("newsdesk/comments_updated", result.comments_updated)
         self.stats.inc_value("newsdesk/comments_deleted", result.comments_deleted)
         self.stats.inc_value("newsdesk/comments_seen", len(item.comments))
         return item
+
+    def index_near_duplicates(self, session, result, item) -> NearDuplicate | None:
+        """Level 3, in the article's own transaction: a new article is looked up (before it
+        is indexed, so it cannot find itself) and linked to the earliest copy; a revised one
+        moves to its new buckets. Unchanged re-crawls and exact duplicates touch nothing."""
+        if self.near_duplicates is None or item.body_signature is None:
+            return None
+        signature = Signature.from_text(item.body_signature)
+        if result.outcome == "new":
+            found = self.near_duplicates.find(session, signature, item.body_text, published_at=item.published_at)
+            if found is not None:
+                self.near_duplicates.link(session, result.article_id, found)
+            self.near_duplicates.add(session, result.article_id, signature)
+            return found
+        if result.outcome == "updated":
+            self.near_duplicates.replace(session, result.article_id, signature)
+        return None
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:

@@ -26,6 +26,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
+from ..urls import canonical_for_page, canonical_url, tracking_params
 
 try:  # the comment-thread extractor (crawler/extract/comments)
     from ..extract.comments import extract_comments, merge_threads, parse_comment_response
@@ -62,8 +63,10 @@ class NewsSpider(scrapy.Spider):
             self.allowed_domains = list(cfg.allowed_domains)
             self._article_res = [re.compile(p) for p in cfg.article_patterns]
             self._deny_res = [re.compile(p) for p in cfg.deny_patterns]
-            self.links = LinkExtractor(allow_domains=self.allowed_domains, deny=[_COMMENT_PAGE.pattern],
-                                       deny_extensions=[])
+            # No allow_domains here: LinkExtractor compares it with host:port, so a site on
+            # 127.0.0.1:8080 would have no links; the offsite middleware keeps the crawl on
+            # allowed_domains by host.
+            self.links = LinkExtractor(deny=[_COMMENT_PAGE.pattern], deny_extensions=[])
         self.start_failures: list[str] = []
 
     @classmethod
@@ -122,10 +125,20 @@ class NewsSpider(scrapy.Spider):
     def ignore_failure(self, failure):
         self.crawler.stats.inc_value(f"newsdesk/discovery_failures/{failure.request.meta.get('kind')}")
 
+    @property
+    def extra_tracking(self) -> frozenset[str]:
+        return tracking_params(self.crawler.settings.getlist("NEWSDESK_TRACKING_PARAMS"))
+
+    def canonical(self, url: str) -> str:
+        return canonical_url(url, extra_tracking=self.extra_tracking, trailing_slash=self.site_config.trailing_slash)
+
     def is_article_url(self, url: str) -> bool | None:
         """True/False when the site's patterns decide, None when the page must decide."""
         if not self._article_res:
             return None
+        # Patterns describe the page, not the link to it: an article linked with tracking
+        # parameters or as its AMP/print variant is still that article (and the same request).
+        url = self.canonical(url)
         return any(r.search(urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else ""))
                    for r in self._article_res)
 
@@ -258,6 +271,11 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value("newsdesk/errors/extraction")
             self.logger.exception("extraction failed on %s: %s", response.url, exc)
             return
+        # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
+        declared = page.tree.xpath("//link[@rel='canonical']/@href")
+        item = replace(item, canonical_url=canonical_for_page(
+            response.url, declared[0] if declared else None, extra_tracking=self.extra_tracking,
+            trailing_slash=self.site_config.trailing_slash))
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
         stats.inc_value("newsdesk/article_pages")

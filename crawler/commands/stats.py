@@ -1,0 +1,80 @@
+"""newsdesk stats: articles and comments per site and per day, duplicates, last runs, as tables."""
+from __future__ import annotations
+
+import argparse
+
+from ..cli import CommandError, add_db_argument
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("stats", help="articles and comments per site and per day, duplicates, last runs",
+                       description="Summarise the database: per site, per day (the last --days days that "
+                                   "have articles or comments) and the latest crawl runs.")
+    p.add_argument("--site", help="only this site")
+    p.add_argument("--days", type=int, default=14, metavar="N", help="days shown in the per-day table (default 14)")
+    p.add_argument("--runs", type=int, default=10, metavar="N", help="crawl runs shown (default 10)")
+    add_db_argument(p)
+    return p
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from models import stats
+    from models.db import has_schema, resolve_url, session_factory
+
+    url = resolve_url(args.db)
+    if not has_schema(url):
+        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 150)  # piped or captured: no wrapping of cells
+    with session_factory(url)() as session:
+        sites = stats.site_summaries(session, args.site)
+        if args.site and not sites:
+            raise CommandError(f"no site named {args.site!r} in the database")
+        days = stats.daily(session, args.site, args.days)
+        runs = stats.recent_runs(session, args.site, args.runs)
+
+    table = Table(title="Per site")
+    for name, justify in (("site", "left"), ("articles", "right"), ("near dups", "right"),
+                          ("dup URLs", "right"), ("comments", "right"), ("deleted", "right"),
+                          ("published from", "left"), ("to", "left"), ("last run", "left"), ("at", "left")):
+        table.add_column(name, justify=justify)
+    totals = [0] * 5
+    for s in sites:
+        numbers = [s.articles, s.near_duplicates, s.duplicate_urls, s.comments, s.deleted_comments]
+        totals = [a + b for a, b in zip(totals, numbers, strict=True)]
+        table.add_row(s.site, *map(str, numbers), _when(s.first_published)[:10], _when(s.last_published)[:10],
+                      s.last_run_status or "never", _when(s.last_run_finished or s.last_run_started))
+    if len(sites) > 1:
+        table.add_row("[b]all sites[/b]", *(f"[b]{n}[/b]" for n in totals), "", "", "", "")
+    console.print(table)
+
+    table = Table(title=f"Per day (UTC, the last {args.days} days with activity)")
+    for name, justify in (("day", "left"), ("site", "left"), ("articles", "right"),
+                          ("near dups", "right"), ("comments", "right")):
+        table.add_column(name, justify=justify)
+    for day, name, n_articles, n_dups, n_comments in days:
+        table.add_row(day, name, str(n_articles), str(n_dups), str(n_comments))
+    if not days:
+        table.add_row("–", "no articles yet", "", "", "")
+    console.print(table)
+
+    table = Table(title="Latest crawl runs")
+    for name in ("run", "site", "status", "started", "finished", "pages", "new", "updated", "unchanged",
+                 "comments new", "dups", "errors"):
+        table.add_column(name, justify="left" if name in ("site", "status", "started", "finished") else "right")
+    for r in runs:
+        style = {"failed": "red", "running": "yellow", "cancelled": "yellow"}.get(r[2])
+        table.add_row(str(r[0]), r[1], f"[{style}]{r[2]}[/{style}]" if style else r[2], _when(r[3]), _when(r[4]),
+                      *map(str, r[5:]))
+    if not runs:
+        table.add_row("–", "no crawl runs yet", *[""] * 10)
+    console.print(table)
+    return 0
