@@ -17,7 +17,15 @@ from w3lib.encoding import html_to_unicode
 from .rules import SiteRules
 
 
-class NotHTML(ValueError):
+class NotAnArticle(ValueError):
+    """The page is not an article (listing, error page, empty, not HTML); .reason says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotHTML(NotAnArticle):
     """The bytes are not an HTML document (empty, binary, PDF, ...)."""
 
 
