@@ -252,6 +252,9 @@ def parse_article(page: Page, *, site: str | None = None, with_comments: bool = 
     if not body or not title:
         ok, reason = looks_like_article(page)
         raise NotAnArticle("no article body found" if ok else reason)
+    paragraphs = body.split("\n\n")
+    if len(paragraphs) > 1 and paragraphs[0].strip().casefold() == title.strip().casefold():
+        body = "\n\n".join(paragraphs[1:])  # the headline is a field of its own, not body text
     published, modified = extract_dates(page)
     canonical = page.tree.xpath("//link[@rel='canonical']/@href")
     from ..urls import canonical_url
