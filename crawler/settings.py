@@ -58,6 +58,7 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.logstats.LogStats": None,  # replaced by the progress line below
     "crawler.progress.Progress": 500,
+    "crawler.logfilter.QuietNetworkErrorsExtension": 0,
 }
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
 

@@ -234,6 +234,11 @@ def looks_like_article(page: Page) -> tuple[bool, str]:
         return True, "article markup"
     if page.tree.xpath("//title[contains(translate(., 'NOTFUD', 'notfud'), 'not found')]"):
         return False, "an error page (not found)"
+    # Listings repeat headline links (teasers); an article page has one headline.
+    teasers = page.tree.xpath("//main//h2/a | //main//h3/a | //article//h2/a | //*[contains(@class,'teaser') "
+                              "or contains(@class,'post-list') or contains(@class,'entry-summary')]//a[1]")
+    if len(teasers) >= 4:
+        return False, "a listing page (repeated headline links)"
     paragraphs = [p for p in (_text(e) for e in page.tree.xpath("//p")) if len(p.split()) >= 12]
     words = sum(len(p.split()) for p in paragraphs)
     links = len(page.tree.xpath("//a[@href]"))
