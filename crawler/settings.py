@@ -70,6 +70,14 @@ NEWSDESK_SITES_FILE = os.environ.get("NEWSDESK_SITES", "sites.toml")
 NEWSDESK_MAX_COMMENT_PAGES = 200  # per article: a guard against endless comment pagination
 NEWSDESK_MIN_BODY_WORDS = 20  # shorter "articles" are dropped with a reason
 
+# Distributed mode (crawler/distributed.py): with a Redis URL, every worker crawling the same
+# site shares scrapy-redis's request queue and duplicate filter under PREFIX:SITE:*; storage is
+# shared through the database (use PostgreSQL). Empty: one process crawls alone.
+NEWSDESK_REDIS_URL = os.environ.get("NEWSDESK_REDIS_URL", "")
+NEWSDESK_REDIS_PREFIX = os.environ.get("NEWSDESK_REDIS_PREFIX", "newsdesk")
+NEWSDESK_REDIS_WORKER_TIMEOUT = 60.0  # seconds without a heartbeat before a worker counts as dead
+ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

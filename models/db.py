@@ -5,13 +5,14 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB = "newsdesk.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SCHEMA_LOCK_KEY = 0x6E657773  # "news": the PostgreSQL advisory lock held while migrating
 
 
 class DatabaseConfigError(ValueError):
@@ -87,6 +88,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = get_engine(url)
     cfg = alembic_config(url)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Workers of a distributed crawl start together on one empty database: without
+            # this lock each would create the tables and all but one fail. The waiting ones
+            # then find the schema at head (Alembic re-reads alembic_version) and do nothing.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 

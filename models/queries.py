@@ -18,13 +18,14 @@ def totals(session: Session, site: str | None = None) -> dict[str, int]:
 
 def per_section(session: Session, site: str | None = None) -> list[tuple[str, int, int]]:
     """(section, articles, comments) rows, most articles first."""
-    stmt = (select(func.coalesce(Article.section, "(none)"), func.count(Article.id),
-                   func.coalesce(func.sum(Article.comment_count), 0))
-            .group_by(func.coalesce(Article.section, "(none)"))
-            .order_by(func.count(Article.id).desc(), func.coalesce(Article.section, "(none)")))
+    # Grouped by the column itself: PostgreSQL refuses GROUP BY coalesce(section, $1) when the
+    # select list binds its own copy of the literal ($2); "(none)" is named in Python instead.
+    stmt = (select(Article.section, func.count(Article.id), func.coalesce(func.sum(Article.comment_count), 0))
+            .group_by(Article.section))
     if site:
         stmt = stmt.join(Site).where(Site.name == site)
-    return [tuple(r) for r in session.execute(stmt).all()]
+    rows = [(section or "(none)", int(n), int(comments)) for section, n, comments in session.execute(stmt)]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
 def last_run(session: Session, run_id: int | None = None) -> CrawlRun | None:

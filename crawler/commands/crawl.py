@@ -16,6 +16,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--sites", metavar="FILE", help="sites file (default: $NEWSDESK_SITES, else ./sites.toml)")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
+    p.add_argument("--redis", metavar="URL",
+                   help="share the crawl with other workers through this Redis (distributed mode; "
+                        "default: $NEWSDESK_REDIS_URL)")
     add_db_argument(p)
     return p
 
@@ -45,8 +48,11 @@ def run(args) -> int:
 
     db_url = resolve_url(args.db)
     get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
+    overrides = parse_overrides(args.set)
+    if args.redis:
+        overrides["NEWSDESK_REDIS_URL"] = args.redis
     outcome = run_crawl(site=args.site, url=args.url, db_url=db_url, sites_file=args.sites,
-                        overrides=parse_overrides(args.set))
+                        overrides=overrides)
     check_outcome(outcome)
     from .demo import print_summary
 
