@@ -31,7 +31,9 @@ def _insert(session: Session, table):
 
 
 def _get_or_create_ids(session: Session, model, names: Iterable[str]) -> dict[str, int]:
-    names = list(dict.fromkeys(n for n in names if n))
+    # Sorted: two transactions inserting the same new names in other orders (bylines "A, B"
+    # and "B, A") would each wait for the other's row, a deadlock PostgreSQL ends by failing one.
+    names = sorted({n for n in names if n})
     if not names:
         return {}
     session.execute(_insert(session, model.__table__).on_conflict_do_nothing(index_elements=["name"]),
@@ -71,6 +73,10 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
     canonical = article["canonical_url"]
     row = session.scalar(select(Article).where(Article.canonical_url == canonical))
     if row is None:
+        _lock_new_articles(session)
+        # Another writer may have stored it while this one waited.
+        row = session.scalar(select(Article).where(Article.canonical_url == canonical))
+    if row is None:
         # Level 1 missed; level 2: the same content already stored under another canonical URL?
         alias = session.scalar(select(ArticleUrl).where(ArticleUrl.url == canonical))
         if alias is not None:
@@ -95,8 +101,10 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
         if near_duplicate:
             values.update(duplicate_of_id=near_duplicate[0], duplicate_similarity=near_duplicate[1])
         stmt = _insert(session, Article.__table__).values(**values).on_conflict_do_nothing(
-            index_elements=["canonical_url"])
-        inserted = session.execute(stmt).rowcount
+            index_elements=["canonical_url"]).returning(Article.__table__.c.id)
+        # A returned id, not rowcount: with RETURNING, psycopg reports rowcount -1 even when
+        # the conflict inserted nothing.
+        inserted = session.execute(stmt).scalar_one_or_none() is not None
         row = session.scalar(select(Article).where(Article.canonical_url == canonical))
         if inserted:
             session.add(ArticleUrl(article_id=row.id, url=canonical, first_seen_at=now, last_seen_at=now))
@@ -118,6 +126,19 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
         result = SaveResult(row.id, "updated", duplicate_of_id=row.duplicate_of_id)
     _save_thread(session, row, article, now, result)
     return result
+
+
+NEW_ARTICLE_LOCK_KEY = 0x6E657772  # PostgreSQL advisory lock: one new article stored at a time
+
+
+def _lock_new_articles(session: Session) -> None:
+    """Serialise storing new articles across processes (workers of a distributed crawl) until
+    this transaction ends. Levels 2 and 3 look for an earlier copy before inserting; two
+    writers storing two copies at once would each miss the other's uncommitted row and both
+    become originals. Re-crawls of known articles never take the lock. SQLite needs none: it
+    has one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(NEW_ARTICLE_LOCK_KEY)))
 
 
 def _add_version(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
