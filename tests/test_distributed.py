@@ -89,7 +89,7 @@ def two_workers(database, redis_url, redis_prefix, tmp_path_factory):
     from crawler.demosite import DemoSite
 
     with DemoSite("demo") as site:
-        site.delay = 0.02  # a little latency, as a real site has, so both workers get pages
+        site.delay = 0.03  # a little latency, as a real site has, so both workers get pages
         sites = sites_file(tmp_path_factory.mktemp("distributed"), site)
         outputs = finish(start_workers(site, database, redis_url, redis_prefix, sites))
         client = redis.Redis.from_url(redis_url)
@@ -162,6 +162,7 @@ def test_next_distributed_crawl_starts_afresh(two_workers, redis_url, redis_pref
     finds every article unchanged (a leftover filter would have let it fetch nothing)."""
     site, db, _, _, sites = two_workers
     site.requests.clear()
+    site.delay = 0
     result = run_newsdesk("crawl", "demo", "--db", db, "--redis", redis_url,
                           env={"NEWSDESK_DEMO_URL": site.url, "NEWSDESK_REDIS_PREFIX": redis_prefix,
                                "NEWSDESK_SITES": sites}, timeout=120)
