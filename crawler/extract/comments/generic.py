@@ -242,13 +242,14 @@ def _reported(container) -> int | None:
 
 def extract(page: Page) -> CommentThread | None:
     selectors = page.rules.comments
+    containers = page.tree.cssselect(selectors["container"]) if selectors.get("container") else [page.tree]
     if selectors.get("item"):
-        containers = page.tree.cssselect(selectors["container"]) if selectors.get("container") else [page.tree]
-        if containers:
-            elements = containers[0].cssselect(selectors["item"])
-            if elements:
-                return _read(page, containers[0], elements, selectors, "generic-selectors")
-    for container in (page.tree.cssselect(selectors["container"]) if selectors.get("container") else _containers(page)):
+        # The site's own layout when this page has it; any other layout is detected.
+        for container in containers[:1]:
+            if elements := container.cssselect(selectors["item"]):
+                return _read(page, container, elements, selectors, "generic-selectors")
+        containers = []
+    for container in (containers if selectors.get("container") else []) or _containers(page):
         if elements := _choose_items(container):
             return _read(page, container, elements, {}, "generic")
     return None
