@@ -18,7 +18,7 @@ from ...items import CommentItem
 from ..dates import parse_date
 from ..page import Page
 from .pagination import comment_page_requests
-from .text import comment_text, fragment_text
+from .text import comment_text, text_or_markup
 from .thread import CommentThread, StableIds
 
 _MAX_ID = 120
@@ -99,8 +99,7 @@ class _Reader:
                 if el.xpath("ancestor::*[@itemscope][1]")[0] is html_node:
                     return comment_text(el)
         value = self.prop(node, "text") or self.prop(node, "commentText") or self.prop(node, "articleBody") or ""
-        # JSON-LD text is often the comment's HTML; treating it as such never keeps markup.
-        return fragment_text(value if isinstance(value, str) else " ".join(map(str, _as_list(value))))
+        return text_or_markup(value if isinstance(value, str) else " ".join(map(str, _as_list(value))))
 
     def posted(self, node):
         for key in ("dateCreated", "datePublished", "commentTime", "uploadDate"):

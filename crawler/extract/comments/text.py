@@ -8,6 +8,7 @@ turns block elements and <br> into line breaks, as a browser shows them.
 from __future__ import annotations
 
 import copy
+import html
 import re
 
 import html_text
@@ -44,6 +45,20 @@ def fragment_text(markup: str | None) -> str:
     except (etree.ParserError, ValueError):
         return _normalise(markup)
     return comment_text(root)
+
+
+_TAG = re.compile(r"<(?:[a-zA-Z][\w-]*(?:\s[^<>]*)?/?|/[a-zA-Z][\w-]*\s*|!--.*?--)>", re.S)
+
+
+def text_or_markup(value: str | None) -> str:
+    """A text field that may hold plain text (line breaks meant) or the comment's HTML
+    (JSON-LD ``text`` is either, depending on the site): markup is read as markup, so none
+    is ever kept; plain text keeps its line breaks."""
+    if not value:
+        return ""
+    if _TAG.search(value):
+        return fragment_text(value)
+    return _normalise(html.unescape(value))
 
 
 def _normalise(text: str) -> str:
