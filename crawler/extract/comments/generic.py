@@ -34,10 +34,10 @@ _ITEM_CLASS = re.compile(r"^(?:[\w]+[-_])?(comment|reply|response|message|post|e
 _AUTHOR_CLASS = re.compile(r"author|user|name|nick|byline|commenter|poster", re.I)
 _TIME_CLASS = re.compile(r"date|time|posted|when", re.I)
 _TEXT_CLASS = re.compile(r"text|body|content|message|msg", re.I)
-_REPLIES_CLASS = re.compile(r"repl(y|ies)|children|sub-?comments|nested|answers", re.I)
+_REPLIES_CLASS = re.compile(r"repl(y|ies)|children|sub-?comments|nested|answers|indented", re.I)
 _ACTIONS_CLASS = re.compile(r"actions|buttons|vote|like|report|share|reply-link|toolbar|avatar", re.I)
 _COUNT = re.compile(r"(\d[\d,.]*)\s+(comment|thought|response|repl|reaction)|comments?\D{0,3}\((\d+)\)", re.I)
-_TIME_ATTRS = ("datetime", "data-ts", "data-time", "data-timestamp", "data-date", "content", "title")
+_TIME_ATTRS = ("datetime", "data-comment-timestamp", "data-ts", "data-time", "data-timestamp", "data-date", "content", "title")
 _ID_ATTRS = ("data-comment-id", "data-commentid", "data-id", "id")
 _PARENT_ATTRS = ("data-parent-id", "data-parent", "data-reply-to", "data-in-reply-to", "href")
 
@@ -109,7 +109,7 @@ def _is_author(el) -> bool:
 
 
 def _is_time(el) -> bool:
-    return el.tag == "time" or (_matches(el, _TIME_CLASS) and not _matches(el, _TEXT_CLASS))
+    return el.tag == "time" or el.get("data-comment-timestamp") is not None or (_matches(el, _TIME_CLASS) and not _matches(el, _TEXT_CLASS))
 
 
 def _is_text(el) -> bool:
@@ -203,6 +203,9 @@ def _comment(page: Page, item, items: _Items, selectors: dict, ids: StableIds, i
     times = items.find(item, "time", _is_time)
     posted = next((p for p in (_time_of(t, rules) for t in times) if p), None)
     texts = items.find(item, "text", _is_text)
+    if not selectors.get("text"):
+        # The innermost of nested text boxes (Drupal: div.comment__content > div.field--name-comment-body).
+        texts = [t for t in texts if not any(t in o.iterancestors() for o in texts)] or texts
     text = comment_text(texts[0]) if texts else _own_text(item, items)
     if selectors.get("parent"):
         parent = next((_id_of(r, _PARENT_ATTRS) or _short_id(r.text_content())

@@ -47,6 +47,9 @@ _DATE_TEXT = ("descendant::*[contains(@class, 'comment-metadata') or contains(@c
 _CONTENT = ("descendant::*[contains(@class, 'comment-content') or contains(@class, 'wp-block-comment-content')"
             " or contains(concat(' ', normalize-space(@class), ' '), ' comment-text ')"
             " or contains(concat(' ', normalize-space(@class), ' '), ' comment-entry ')]")
+_WP_TEXT = ("descendant::*[contains(concat(' ', normalize-space(@class), ' '), ' comment-content ')"
+            " or contains(concat(' ', normalize-space(@class), ' '), ' comment-body ')"
+            " or contains(@class, 'wp-block-comment-content')]")
 _BODY = "descendant::*[contains(concat(' ', normalize-space(@class), ' '), ' comment-body ')]"
 _NOT_TEXT = ("./*[contains(@class, 'comment-author') or contains(@class, 'comment-meta')"
              " or contains(@class, 'commentmetadata') or contains(@class, 'comment-metadata')"
@@ -68,6 +71,10 @@ def comment_nodes(page: Page) -> dict[etree._Element, str]:
         if _classes(el) & {"pingback", "trackback"}:
             continue
         if not (_classes(el) & {"comment"} or el.tag == "li"):
+            continue
+        # WordPress lists its comments (ol/ul) or wraps the text in its own classes; other
+        # CMSs also say comment-N (Drupal) and are read by the generic extractor.
+        if not el.xpath("ancestor::ol | ancestor::ul") and not el.xpath(_WP_TEXT):
             continue
         if m.group(1) in numbers:  # Twenty Eleven: li#li-comment-N > article#comment-N
             continue
