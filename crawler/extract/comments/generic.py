@@ -68,22 +68,26 @@ class _Items:
         self.selectors = selectors
         children = selectors.get("children")
         self.reply_blocks = set(container.cssselect(children)) if children else None
+        # Each element's nearest enclosing item, in one pass (parents come before children).
+        self.owner_of: dict = {}
+        self.owned: dict = {el: [] for el in elements}
+        for el in container.iterdescendants():
+            parent = el.getparent()
+            owner = parent if parent in self.members else self.owner_of.get(parent)
+            self.owner_of[el] = owner
+            if owner is not None and isinstance(el.tag, str):
+                self.owned[owner].append(el)
 
     def owner(self, el):
-        el = el.getparent()
-        while el is not None and el not in self.members:
-            el = el.getparent()
-        return el
+        return self.owner_of.get(el)
 
     def find(self, item, key: str, fallback=None) -> list:
         """Elements of ``item`` (not of a reply nested in it) for one field."""
         if selector := self.selectors.get(key):
-            found = item.cssselect(selector)
-        elif fallback is not None:
-            found = [el for el in item.iterdescendants() if isinstance(el.tag, str) and fallback(el)]
-        else:
-            return []
-        return [el for el in found if el is item or self.owner(el) is item]
+            return [el for el in item.cssselect(selector) if el is item or self.owner_of.get(el) is item]
+        if fallback is not None:
+            return [el for el in self.owned.get(item, ()) if fallback(el)]
+        return []
 
     def is_replies(self, el) -> bool:
         if self.reply_blocks is not None:
@@ -118,10 +122,9 @@ def _is_text(el) -> bool:
 
 def _candidate_groups(container) -> dict[tuple, list]:
     groups: dict[tuple, list] = {}
+    in_forms = set(container.xpath(".//form//* | .//*[@id='respond']//*"))
     for el in container.iterdescendants():
-        if not isinstance(el.tag, str) or el.tag in ("a", "span", "time", "form", "p", "img"):
-            continue
-        if el.xpath("ancestor::form | ancestor::*[@id='respond']"):
+        if not isinstance(el.tag, str) or el.tag in ("a", "span", "time", "form", "p", "img") or el in in_forms:
             continue
         for token in _tokens(el):
             if _ITEM_CLASS.match(token):
@@ -143,16 +146,18 @@ def _choose_items(container) -> list:
 
 
 def _containers(page: Page) -> list:
-    out = []
+    """The outermost elements whose id or class says they hold the comments."""
+    out: list = []
     for el in page.tree.iter():
         if not isinstance(el.tag, str) or el.tag in ("html", "body", "head", "script", "style", "form", "a"):
             continue
-        if _CONTAINER_WORD.search(el.get("id") or "") or any(_CONTAINER_WORD.search(t) for t in _tokens(el)):
-            # A wrapper around the article itself (its headline inside) is not the thread.
-            if el.xpath(".//h1"):
-                continue
-            if not any(el in o.iterdescendants() for o in out):
-                out.append(el)
+        if not (_CONTAINER_WORD.search(el.get("id") or "") or any(_CONTAINER_WORD.search(t) for t in _tokens(el))):
+            continue
+        if any(a in out for a in el.iterancestors()):
+            continue
+        # A wrapper around the article itself (its headline inside) is not the thread.
+        if not el.xpath(".//h1"):
+            out.append(el)
     return out
 
 

@@ -87,23 +87,26 @@ def has_markup(page: Page) -> bool:
     return bool(comment_nodes(page))
 
 
-def _owned(node, xpath: str, nodes: dict) -> list:
+class _Owners(dict):
+    """Each element's comment (the nearest enclosing comment node), found in one pass."""
+
+    def __init__(self, page: Page, nodes: dict):
+        super().__init__()
+        for el in page.tree.iter():
+            parent = el.getparent()
+            self[el] = el if el in nodes else self.get(parent)
+
+
+def _owned(node, xpath: str, owners: _Owners) -> list:
     """Matches inside ``node`` that belong to it, not to a reply nested in it."""
-    out = []
-    for el in node.xpath(xpath):
-        owner = el
-        while owner is not None and owner not in nodes:
-            owner = owner.getparent()
-        if owner is node:
-            out.append(el)
-    return out
+    return [el for el in node.xpath(xpath) if owners.get(el) is node]
 
 
-def _posted(node, nodes, rules):
-    for value in _owned(node, _TIME, nodes):
+def _posted(node, owners, rules):
+    for value in _owned(node, _TIME, owners):
         if posted := parse_date(value.get("datetime"), tz=rules.timezone, date_order=rules.date_order):
             return posted
-    for meta in _owned(node, _DATE_TEXT, nodes):
+    for meta in _owned(node, _DATE_TEXT, owners):
         text = " ".join(meta.text_content().split())
         # "January 12, 2023 at 10:11 am" (the theme's date and time formats joined by "at")
         text = re.sub(r"\s+(at|um|à|a las|alle|om)\s+", " ", text)
@@ -112,8 +115,8 @@ def _posted(node, nodes, rules):
     return None
 
 
-def _author(node, nodes, page):
-    found = _owned(node, _AUTHOR, nodes) or _owned(node, _AUTHOR_FALLBACK, nodes)
+def _author(node, owners, page):
+    found = _owned(node, _AUTHOR, owners) or _owned(node, _AUTHOR_FALLBACK, owners)
     if not found:
         return None, None
     el = found[0]
@@ -123,30 +126,29 @@ def _author(node, nodes, page):
     return name, urljoin(page.url, links[0]) if links else None
 
 
-def _text(node, nodes):
-    if content := _owned(node, _CONTENT, nodes):
+def _text(node, owners):
+    if content := _owned(node, _CONTENT, owners):
         return comment_text(content[0])
-    if body := _owned(node, _BODY, nodes):  # xhtml walker: the text is bare paragraphs in the body
+    if body := _owned(node, _BODY, owners):  # xhtml walker: the text is bare paragraphs in the body
         return comment_text(body[0], exclude=_NOT_TEXT)
     return None
 
 
 def extract_markup(page: Page) -> CommentThread:
     nodes = comment_nodes(page)
+    owners = _Owners(page, nodes)
     comments, errors = [], []
     for node, ext in nodes.items():
         try:
-            parent = node.getparent()
-            while parent is not None and parent not in nodes:
-                parent = parent.getparent()
-            text = _text(node, nodes)
+            parent = owners.get(node.getparent())
+            text = _text(node, owners)
             if text is None:
                 errors.append("comment without text")
                 continue
-            author, author_url = _author(node, nodes, page)
+            author, author_url = _author(node, owners, page)
             comments.append(CommentItem(
                 external_id=ext, body_text=text, parent_external_id=nodes[parent] if parent is not None else None,
-                author=author, author_url=author_url, posted_at=_posted(node, nodes, page.rules)))
+                author=author, author_url=author_url, posted_at=_posted(node, owners, page.rules)))
         except Exception as exc:  # one broken comment must not lose the rest
             errors.append(f"unreadable comment: {type(exc).__name__}")
     lists = page.tree.xpath(_LISTS)
