@@ -200,3 +200,9 @@ def test_bad_per_site_settings_are_one_clear_error(tmp_path):
     result = run_newsdesk("crawl", "x", "--sites", str(conf), "--db", str(tmp_path / "x.db"))
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "site 'x', field 'settings.disqus_url': a Scrapy setting name is in capitals" in result.stderr
+
+
+def test_a_page_without_a_readable_thread_proves_no_deletion():
+    thread = extract_comments(Page.parse("<html><body><h1>T</h1><p>No comment markup here.</p></body></html>",
+                                         "https://x.example/a"))
+    assert thread.comments == [] and thread.complete is False

@@ -58,7 +58,9 @@ def extract_comments(page: Page, endpoints: CommentEndpoints | None = None) -> C
             return thread
     if forced in (None, "wordpress") and (thread := wordpress.feed_fallback(page)) is not None:
         return thread
-    return CommentThread(comments=[], reported_count=wordpress.reported_count(page))
+    # No thread found at all: perhaps none, perhaps markup this version cannot read. Comments
+    # stored before are not marked deleted on that evidence.
+    return CommentThread(comments=[], reported_count=wordpress.reported_count(page), complete=False)
 
 
 def parse_comment_response(kind: str, body: bytes | str, url: str, *, rules: SiteRules | None = None,
