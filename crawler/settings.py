@@ -82,3 +82,9 @@ LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# Comment providers fetched as a page's embed fetches them (crawler/extract/comments/disqus.py).
+# Tests and the demo site point these at 127.0.0.1 (sites.toml [sites.NAME.settings]).
+NEWSDESK_DISQUS_EMBED_URL = "https://disqus.com/embed/comments/"
+NEWSDESK_DISQUS_API_URL = "https://disqus.com/api/3.0/"
+NEWSDESK_DISQUS_API_KEY = ""  # the public key the Disqus embed sends as api_key, when the API asks for one

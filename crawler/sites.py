@@ -43,6 +43,7 @@ class SiteConfig:
     revisit_days: float = 7.0  # recent articles are re-fetched for new comments within this window
     trailing_slash: str = "keep"  # "strip"/"add" when the site serves /story and /story/ as one page
     rules: SiteRules = field(default_factory=SiteRules)
+    settings: tuple[tuple[str, object], ...] = ()  # Scrapy settings for this site's crawls ([sites.NAME.settings])
     unresolved: str | None = None  # why the site cannot be crawled here (an unset environment variable)
 
     @property
@@ -62,7 +63,8 @@ _STR_FIELDS = {"schedule"}
 _CHOICE_FIELDS = {"trailing_slash": ("keep", "strip", "add")}
 _RULE_STR_FIELDS = {"timezone", "date_order", "language", "title", "authors", "published", "section",
                     "body", "comment_system"}
-_COMMENT_SELECTORS = {"container", "item", "author", "author_url", "time", "text", "id", "parent", "children"}
+_COMMENT_SELECTORS = {"container", "item", "author", "author_url", "time", "text", "id", "parent", "children",
+                      "pages"}
 
 
 def _expand(value: str) -> str:
@@ -94,7 +96,7 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
         raise ConfigError(f"{where}: site {name!r} must be a table ([sites.{name}])")
     values: dict = {"name": name}
     for key, value in raw.items():
-        if key == "rules":
+        if key in ("rules", "settings"):
             continue
         if key in _LIST_FIELDS:
             if isinstance(value, str):
@@ -150,11 +152,36 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
     if values.get("concurrency") == 0:
         raise bad("concurrency", "must be at least 1")
     values["rules"] = _rules(raw.get("rules", {}), bad)
+    settings, unresolved = _settings(raw.get("settings", {}), bad)
+    values["settings"] = settings
+    if unresolved:
+        values.setdefault("unresolved", f"site {name!r}, field 'settings': {unresolved}")
     if not values.get("allowed_domains"):
         hosts = {urlsplit(u).hostname for u in values.get("start_urls", ()) + values.get("feeds", ())
                  + values.get("sitemaps", ())}
         values["allowed_domains"] = tuple(sorted(h for h in hosts if h))
     return SiteConfig(**values)
+
+
+def _settings(raw, bad) -> tuple[tuple, str | None]:
+    """Scrapy settings for one site (e.g. where its comment provider is served); string
+    values may name environment variables like start URLs do."""
+    if not isinstance(raw, dict):
+        raise bad("settings", "must be a table of Scrapy settings (NAME = value)")
+    out, unresolved = [], None
+    for key, value in raw.items():
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", key):
+            raise bad(f"settings.{key}", "a Scrapy setting name is in capitals (e.g. NEWSDESK_DISQUS_API_URL)")
+        if not isinstance(value, (str, int, float, bool)):
+            raise bad(f"settings.{key}", "must be a string, number or true/false")
+        if isinstance(value, str):
+            try:
+                value = _expand(value)
+            except ValueError as exc:
+                unresolved = unresolved or str(exc)
+                continue
+        out.append((key, value))
+    return tuple(out), unresolved
 
 
 def _rules(raw, bad) -> SiteRules:

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, func, literal_column, select
+from sqlalchemy.orm import aliased
 
 from .tables import Article, Comment, Site
 from .threads import reading_order
@@ -25,12 +26,12 @@ ARTICLE_COLUMNS = ("article_id", "site", "url", "canonical_url", "title", "subti
                    "published_at", "modified_at", "language", "section", "image_url", "lead", "body_text",
                    "word_count", "comment_count", "content_hash", "duplicate_of_id", "first_seen_at",
                    "last_seen_at")
-COMMENT_COLUMNS = ("comment_id", "article_id", "position", "depth", "parent_id", "external_id", "author",
-                   "author_url", "posted_at", "edited_at", "deleted_at", "body_text", "first_seen_at",
-                   "last_seen_at")
+COMMENT_COLUMNS = ("comment_id", "article_id", "position", "depth", "parent_id", "parent_external_id",
+                   "external_id", "author", "author_url", "posted_at", "edited_at", "deleted_at", "body_text",
+                   "first_seen_at", "last_seen_at")
 COMMENT_ROW_COLUMNS = ("comment_id", "article_id", "article_url", "site", "position", "depth", "parent_id",
-                       "external_id", "author", "author_url", "posted_at", "edited_at", "deleted_at",
-                       "body_text", "first_seen_at", "last_seen_at")
+                       "parent_external_id", "external_id", "author", "author_url", "posted_at", "edited_at",
+                       "deleted_at", "body_text", "first_seen_at", "last_seen_at")
 DATETIME_COLUMNS = {"published_at", "modified_at", "first_seen_at", "last_seen_at", "posted_at",
                     "edited_at", "deleted_at"}
 
@@ -86,12 +87,16 @@ def iter_articles(connection: Connection, site: str | None = None, since=None,
 
 
 def _iter_comments_by_article(connection: Connection, site, since, batch_size) -> Iterator[dict[str, Any]]:
+    # The parent's own id at the source too, so an export can be matched with the site.
+    parent = aliased(Comment)
     stmt = (select(Comment.id.label("comment_id"), Comment.article_id, Article.canonical_url.label("article_url"),
-                   Site.name.label("site"), Comment.depth, Comment.parent_id, Comment.external_id,
+                   Site.name.label("site"), Comment.depth, Comment.parent_id,
+                   parent.external_id.label("parent_external_id"), Comment.external_id,
                    Comment.author, Comment.author_url, Comment.posted_at, Comment.edited_at,
                    Comment.deleted_at, Comment.body_text, Comment.first_seen_at, Comment.last_seen_at)
             .join(Article, Article.id == Comment.article_id)
             .join(Site, Site.id == Article.site_id)
+            .outerjoin(parent, parent.id == Comment.parent_id)
             .order_by(Comment.article_id, Comment.id))
     stmt = _filtered(stmt, site, _since(since))
     for row in connection.execution_options(yield_per=batch_size).execute(stmt):

@@ -199,7 +199,7 @@ def _save_thread(session: Session, article_row: Article, article: Mapping[str, A
             session.connection().execute(
                 Comment.__table__.update().where(Comment.__table__.c.id == bindparam("cid"))
                 .values(parent_id=bindparam("pid")), parents)
-    seen_ids = []
+    seen_ids, late_parents = [], []
     for c in comments:
         ext = str(c["external_id"])
         if ext not in existing:
@@ -214,6 +214,12 @@ def _save_thread(session: Session, article_row: Article, article: Mapping[str, A
                 body_text=c.get("body_text") or "", content_hash=c["content_hash"],
                 edited_at=c.get("edited_at") or now, deleted_at=None))
             result.comments_updated += 1
+        elif deleted_at is not None and not c.get("deleted"):
+            # Back in the thread (restored by a moderator): visible again.
+            session.execute(update(Comment).where(Comment.id == cid).values(deleted_at=None))
+        if c.get("parent_external_id"):
+            late_parents.append((cid, str(c["parent_external_id"]), c.get("depth") or 0))
+    _adopt_orphans(session, article_row.id, late_parents)
     for chunk in _chunks(seen_ids, 500):
         session.execute(update(Comment).where(Comment.id.in_(chunk)).values(last_seen_at=now))
     if article.get("comments_complete", True):
@@ -228,6 +234,21 @@ def _save_thread(session: Session, article_row: Article, article: Mapping[str, A
         Comment.article_id == article_row.id, Comment.deleted_at.is_(None))) or 0
 
 
+def _adopt_orphans(session: Session, article_id: int, replies: list[tuple[int, str, int]]) -> None:
+    """A reply first stored without its parent (the parent's page failed that time) gets
+    its parent once a crawl sees both."""
+    orphans: set[int] = set()
+    for chunk in _chunks([cid for cid, _, _ in replies], 500):
+        orphans.update(session.scalars(select(Comment.id).where(
+            Comment.article_id == article_id, Comment.parent_id.is_(None), Comment.id.in_(chunk))))
+    if not orphans:
+        return
+    known = dict(session.execute(select(Comment.external_id, Comment.id).where(Comment.article_id == article_id)).all())
+    for cid, parent_ext, depth in replies:
+        if cid in orphans and known.get(parent_ext) not in (None, cid):
+            session.execute(update(Comment).where(Comment.id == cid).values(parent_id=known[parent_ext], depth=depth))
+
+
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -236,7 +257,8 @@ def _chunks(items: list, size: int):
 # --- crawl runs -------------------------------------------------------------------------
 
 RUN_COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged",
-                "comments_new", "comments_updated", "duplicates", "errors")
+                "comments_new", "comments_updated", "comments_deleted", "comment_threads_failed",
+                "duplicates", "errors")
 
 
 def start_run(session: Session, site_id: int | None, now: datetime | None = None) -> int:

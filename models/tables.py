@@ -156,6 +156,8 @@ class CrawlRun(Base):
     articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     comments_new: Mapped[int] = mapped_column(Integer, default=0)
     comments_updated: Mapped[int] = mapped_column(Integer, default=0)
+    comments_deleted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comment_threads_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     stats_json: Mapped[str | None] = mapped_column(Text)  # every Scrapy stat of the run, as JSON

@@ -42,6 +42,9 @@ def run_counters(stats: dict) -> dict[str, int]:
         "articles_unchanged": stats.get("newsdesk/articles_unchanged", 0),
         "comments_new": stats.get("newsdesk/comments_new", 0),
         "comments_updated": stats.get("newsdesk/comments_updated", 0),
+        "comments_deleted": stats.get("newsdesk/comments_deleted", 0),
+        # Threads, not reasons (a thread can fail for two); the reasons are in stats_json.
+        "comment_threads_failed": stats.get("newsdesk/comment_threads_failed", 0),
         "duplicates": total("newsdesk/duplicates/"),
         "errors": (stats.get("downloader/exception_count", 0) + stats.get("httperror/response_ignored_count", 0)
                    + total("newsdesk/errors/")),

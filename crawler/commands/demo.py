@@ -51,15 +51,15 @@ def print_summary(db_url: str, outcome: CrawlOutcome, site: str | None = None) -
 
 
 def run(args) -> int:
-    from crawler.demosite import DemoSite
+    from crawler.demosite import open_site
     from models.db import resolve_url
 
     from .crawl import check_outcome
 
     db_url = resolve_url(args.db)
     sites_file = args.sites or str(_repo_sites_file())
-    with DemoSite(args.site) as demo:
-        os.environ["NEWSDESK_DEMO_URL"] = demo.url
+    with open_site(args.site) as demo:
+        os.environ.update(demo.environment())
         print(f"demo site {args.site!r} serving at {demo.url}")
         outcome = run_crawl(site=args.site, db_url=db_url, sites_file=sites_file)
     check_outcome(outcome)

@@ -71,6 +71,10 @@ class DemoSite:
     def __exit__(self, *exc):
         self.stop()
 
+    def environment(self) -> dict[str, str]:
+        """Environment variables that sites.toml's entry for this demo site reads."""
+        return {"NEWSDESK_DEMO_URL": self.url}
+
     # --- mutations ---
     def article(self, slug: str) -> dict:
         return next(a for a in self.articles if a["slug"] == slug)
@@ -288,3 +292,15 @@ class DemoSite:
                 f'<label for="comment">Comment *</label><textarea id="comment" name="comment"></textarea>'
                 f'<input type="submit" value="Post Comment"></form></div></div>')
         return self._layout(a["title"], main, head)
+
+
+# --- more demo sites (additive: the demo site above is unchanged) ----------------------------
+
+def open_site(name: str = "demo", host: str = "127.0.0.1", port: int = 0) -> DemoSite:
+    """The demo site NAME, served by the class its content.json's ``layout`` names."""
+    layout = json.loads((FIXTURES / name / "content.json").read_text(encoding="utf-8")).get("layout")
+    if layout == "forum":
+        from .forum import ForumSite
+
+        return ForumSite(name, host, port)
+    return DemoSite(name, host, port)

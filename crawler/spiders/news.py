@@ -29,7 +29,7 @@ from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import canonical_for_page, canonical_url, tracking_params
 
 try:  # the comment-thread extractor (crawler/extract/comments)
-    from ..extract.comments import extract_comments, merge_threads, parse_comment_response
+    from ..extract.comments import CommentEndpoints, extract_comments, merge_threads, parse_comment_response
 except ImportError:  # pragma: no cover - only while that package is being written
     extract_comments = merge_threads = parse_comment_response = None
 
@@ -83,6 +83,8 @@ class NewsSpider(scrapy.Spider):
                 crawler.settings.set("DEPTH_LIMIT", cfg.depth_limit, priority="spider")
             crawler.settings.set("ROBOTSTXT_OBEY", cfg.obey_robots, priority="spider")
             crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", cfg.concurrency, priority="spider")
+            for name, value in cfg.settings:  # [sites.NAME.settings]; -s on the command line still wins
+                crawler.settings.set(name, value, priority="spider")
         return spider
 
     @property
@@ -283,10 +285,17 @@ class NewsSpider(scrapy.Spider):
             yield item
             return
         state = {"item": item, "threads": [], "pending": [], "seen": {response.url}, "errors": []}
-        self._add_thread(state, self._safe(lambda: extract_comments(page), state))
+        self._add_thread(state, self._safe(lambda: extract_comments(page, self.comment_endpoints), state))
         yield from self._next_comment_request(state)
 
     # --- comment threads ---------------------------------------------------------------
+
+    @property
+    def comment_endpoints(self):
+        """Where Disqus is fetched from: NEWSDESK_DISQUS_* settings (sites.toml may set them per site)."""
+        if getattr(self, "_comment_endpoints", None) is None:
+            self._comment_endpoints = CommentEndpoints.from_settings(self.crawler.settings)
+        return self._comment_endpoints
 
     def _safe(self, fn, state):
         try:
@@ -314,10 +323,13 @@ class NewsSpider(scrapy.Spider):
     def _next_comment_request(self, state):
         if state["pending"]:
             req = state["pending"].pop(0)
+            # A comment provider (Disqus) is offsite by nature and serves what every reader's
+            # browser loads with the page: the site's allowed domains and robots.txt are not its rules.
             yield scrapy.Request(req.url, headers=req.headers or None, callback=self.parse_comments,
                                  errback=self.comments_failed, dont_filter=True, priority=30,
                                  cb_kwargs={"state": state, "kind": req.kind},
-                                 meta={"kind": "comments", "dont_obey_robotstxt": req.kind != "page"})
+                                 meta={"kind": "comments", "dont_obey_robotstxt": req.offsite,
+                                       "allow_offsite": req.offsite})
             return
         yield self._finish_article(state)
 
@@ -325,10 +337,11 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsdesk/comment_pages")
         if kind == "page":
             page = self.page_from(response)
-            thread = self._safe(lambda: extract_comments(page), state) if page else None
+            thread = self._safe(lambda: extract_comments(page, self.comment_endpoints), state) if page else None
         else:
             thread = self._safe(lambda: parse_comment_response(
-                kind, response.body, response.url, rules=self.site_config.rules), state)
+                kind, response.body, response.url, rules=self.site_config.rules,
+                endpoints=self.comment_endpoints), state)
         if thread is None:
             state["errors"].append(f"unreadable {kind} response")
         self._add_thread(state, thread)
@@ -350,8 +363,11 @@ class NewsSpider(scrapy.Spider):
         errors = list(dict.fromkeys(state["errors"]))
         for reason in errors:
             self.crawler.stats.inc_value(f"newsdesk/comment_threads_failed/{_reason_key(reason)}")
+        if errors:  # threads, not reasons: one thread may fail for two reasons
+            self.crawler.stats.inc_value("newsdesk/comment_threads_failed")
+        complete = not errors and all(t.complete for t in state["threads"])
         return replace(item, comments=comments, comment_count_reported=reported,
-                       comments_complete=not errors, comment_errors=errors)
+                       comments_complete=complete, comment_errors=errors)
 
 
 def _header(response, name: bytes) -> str | None:

@@ -1,158 +1,78 @@
 """Comment threads as structured data: each comment's id, parent, depth, author, time, text.
 
-``extract_comments(page)`` reads the thread on one page and lists the further pages the
-spider must fetch (WordPress comment pagination); the spider merges every page's thread
-with ``merge_threads``. Bad markup never raises: what can be read is returned, with the
-reasons the rest could not be read in ``errors``.
+``extract_comments(page)`` reads the thread on one page and lists the further requests
+the spider must make (other comment pages, the post's comment feed, the Disqus embed and
+API); ``parse_comment_response`` reads what those requests return; the spider merges every
+part with ``merge_threads``. Bad markup never raises: what can be read is returned, with
+the reasons the rest could not be read in ``errors``.
+
+Systems, in the order they are tried (``rules.comment_system`` in sites.toml forces one):
+
+1. ``wordpress``: WordPress's own markup, classic and block themes (wordpress.py);
+2. ``schema``: schema.org ``Comment`` in JSON-LD, then in microdata (schema.py);
+3. ``disqus``: the thread the page's Disqus embed loads (disqus.py);
+4. ``generic``: per-site selectors, else repeated comment blocks under a comments
+   container (generic.py);
+5. a WordPress post whose page shows no thread: its comment feed (wordpress.py).
 """
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass, field, replace
-from typing import Iterable
-from urllib.parse import urljoin
-
-from lxml import html as lxml_html
-
-from ...items import CommentItem
-from ..dates import parse_date
 from ..page import Page
 from ..rules import SiteRules
+from . import disqus, generic, schema, wordpress
+from .text import comment_text, fragment_text
+from .thread import CommentEndpoints, CommentRequest, CommentThread, StableIds, merge_threads
+
+__all__ = ["CommentEndpoints", "CommentRequest", "CommentThread", "StableIds", "comment_text",
+           "extract_comments", "fragment_text", "merge_threads", "parse_comment_response"]
+
+SYSTEMS = ("wordpress", "schema", "disqus", "generic")
 
 
-@dataclass
-class CommentRequest:
-    url: str
-    kind: str  # "page": another HTML comment page
-    headers: dict[str, str] = field(default_factory=dict)
+def _wordpress(page: Page, endpoints: CommentEndpoints) -> CommentThread | None:
+    return wordpress.extract_markup(page) if wordpress.has_markup(page) else None
 
 
-@dataclass
-class CommentThread:
-    comments: list[CommentItem]
-    system: str | None = None
-    reported_count: int | None = None
-    requests: list[CommentRequest] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+def _schema(page: Page, endpoints: CommentEndpoints) -> CommentThread | None:
+    return schema.extract_json_ld(page) or schema.extract_microdata(page)
 
 
-_COUNT = re.compile(r"(\d[\d,.]*)\s+(comment|thought|response|repl)", re.I)
-_DROP = ("script", "style", "iframe", "form", "noscript")
+def _disqus(page: Page, endpoints: CommentEndpoints) -> CommentThread | None:
+    return disqus.extract(page, endpoints) if disqus.has_embed(page) else None
 
 
-def comment_text(el) -> str:
-    """Comment HTML → plain text: blocks and <br> become line breaks, links keep their text,
-    scripts, styles and forms go; text the commenter typed stays as typed (escaped markup too)."""
-    el = lxml_html.fromstring(lxml_html.tostring(el))
-    for bad in el.xpath(".//" + " | .//".join(_DROP) + " | .//*[contains(@class,'reply')]"):
-        bad.drop_tree()
-    for br in el.xpath(".//br"):
-        br.tail = "\n" + (br.tail or "")
-    blocks = el.xpath(".//p | .//blockquote | .//li | .//pre")
-    if blocks:
-        parts = [b.text_content().strip() for b in blocks if not b.xpath("ancestor::p | ancestor::blockquote"
-                                                                           " | ancestor::li")]
-        text = "\n\n".join(p for p in parts if p)
-    else:
-        text = el.text_content()
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+def _generic(page: Page, endpoints: CommentEndpoints) -> CommentThread | None:
+    return generic.extract(page)
 
 
-def _reported_count(page: Page) -> int | None:
-    for el in page.tree.xpath("//*[contains(@class,'comments-title') or @id='comments-title']"
-                              " | //*[@id='comments']/h2 | //*[@id='comments']/h3"):
-        if m := _COUNT.search(el.text_content()):
-            return int(re.sub(r"[,.]", "", m.group(1)))
-    return None
+_READERS = {"wordpress": _wordpress, "schema": _schema, "disqus": _disqus, "generic": _generic}
 
 
-def _wordpress(page: Page, errors: list[str]) -> list[CommentItem]:
-    r = page.rules
-    out: list[CommentItem] = []
-    items = page.tree.xpath("//li[starts-with(@id,'comment-')][contains(concat(' ',@class,' '),' comment ')]")
-    for li in items:
-        ext = li.get("id").removeprefix("comment-")
-        try:
-            parent_li = li.xpath("ancestor::li[starts-with(@id,'comment-')][1]")
-            author_el = li.xpath("./*[contains(@class,'comment-body')]//*[contains(@class,'fn')]"
-                                 " | ./article//*[contains(@class,'fn')]"
-                                 " | ./*[contains(@class,'comment-author') or contains(@class,'wp-block-comment-author-name')]")
-            author = author_el[0].text_content().strip() if author_el else None
-            link = author_el[0].xpath(".//a/@href | self::a/@href") if author_el else []
-            times = li.xpath("./*//time[1]/@datetime")
-            posted = parse_date(times[0], tz=r.timezone, date_order=r.date_order) if times else None
-            if posted is None:
-                meta = li.xpath("./*//*[contains(@class,'comment-metadata') or contains(@class,'comment-meta')]//a")
-                if meta:
-                    posted = parse_date(meta[0].text_content().replace(" at ", " "), tz=r.timezone,
-                                        date_order=r.date_order)
-            content = li.xpath("./*//*[contains(@class,'comment-content') or "
-                               "contains(@class,'wp-block-comment-content')][1]")
-            if not content:
-                errors.append("comment without content")
-                continue
-            out.append(CommentItem(
-                external_id=ext, body_text=comment_text(content[0]),
-                parent_external_id=parent_li[0].get("id").removeprefix("comment-") if parent_li else None,
-                depth=len(li.xpath("ancestor::li[starts-with(@id,'comment-')]")),
-                author=author, author_url=urljoin(page.url, link[0]) if link else None, posted_at=posted,
-            ))
-        except Exception as exc:  # one broken comment must not lose the rest
-            errors.append(f"unreadable comment: {type(exc).__name__}")
-    return out
-
-
-def _pagination(page: Page) -> list[CommentRequest]:
-    urls = page.tree.xpath("//*[contains(@class,'comment-navigation') or contains(@class,'comments-pagination')"
-                           " or contains(@class,'comment-nav')]//a/@href")
-    seen, out = set(), []
-    for href in urls:
-        url = urljoin(page.url, href).split("#")[0]
-        if url not in seen and url != page.url:
-            seen.add(url)
-            out.append(CommentRequest(url=url, kind="page"))
-    return out
-
-
-def extract_comments(page: Page) -> CommentThread:
-    system = page.rules.comment_system
-    if system == "none":
+def extract_comments(page: Page, endpoints: CommentEndpoints | None = None) -> CommentThread:
+    forced = page.rules.comment_system
+    if forced == "none":
         return CommentThread(comments=[], system="none")
-    errors: list[str] = []
-    comments = _wordpress(page, errors)
-    return CommentThread(comments=comments, system="wordpress" if comments else None,
-                         reported_count=_reported_count(page), requests=_pagination(page), errors=errors)
+    endpoints = endpoints or CommentEndpoints()
+    for name in (forced,) if forced else SYSTEMS:
+        if (thread := _READERS[name](page, endpoints)) is not None:
+            return thread
+    if forced in (None, "wordpress") and (thread := wordpress.feed_fallback(page)) is not None:
+        return thread
+    # No thread found at all: perhaps none, perhaps markup this version cannot read. Comments
+    # stored before are not marked deleted on that evidence.
+    return CommentThread(comments=[], reported_count=wordpress.reported_count(page), complete=False)
 
 
 def parse_comment_response(kind: str, body: bytes | str, url: str, *, rules: SiteRules | None = None,
-                           fetched_at=None) -> CommentThread:
+                           fetched_at=None, endpoints: CommentEndpoints | None = None) -> CommentThread:
+    """Read one response to a CommentRequest of the given kind."""
+    endpoints = endpoints or CommentEndpoints()
     if kind == "page":
-        return extract_comments(Page.parse(body, url, rules=rules, fetched_at=fetched_at))
+        return extract_comments(Page.parse(body, url, rules=rules, fetched_at=fetched_at), endpoints)
+    if kind == "wordpress-feed":
+        return wordpress.parse_feed(body, url, rules or SiteRules())
+    if kind == "disqus-embed":
+        return disqus.parse_embed(body, url, endpoints)
+    if kind == "disqus-api":
+        return disqus.parse_api(body, url, endpoints)
     return CommentThread(comments=[], errors=[f"unsupported comment source {kind!r}"])
-
-
-def merge_threads(threads: Iterable[CommentThread]) -> list[CommentItem]:
-    """Union by external id (first seen wins), parents before children, depth from the chain."""
-    by_id: dict[str, CommentItem] = {}
-    for thread in threads:
-        for c in thread.comments:
-            by_id.setdefault(c.external_id, c)
-    children: dict[str | None, list[CommentItem]] = {}
-    for c in by_id.values():
-        parent = c.parent_external_id if c.parent_external_id in by_id else None
-        children.setdefault(parent, []).append(c)
-    out: list[CommentItem] = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for c in children.get(parent, []):
-            out.append(replace(c, depth=depth, parent_external_id=parent))
-            walk(c.external_id, depth + 1)
-
-    walk(None, 0)
-    return out
-
-
-def stable_id(*parts: str | None) -> str:
-    return hashlib.sha1("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:16]
