@@ -16,8 +16,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--sites", metavar="FILE", help="sites file (default: $NEWSDESK_SITES, else ./sites.toml)")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
+    p.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="when another process is crawling the site, wait up to this long for it "
+                        "(default: skip at once, exit code 75)")
     add_db_argument(p)
     return p
+
+
+# EX_TEMPFAIL from sysexits.h: "try again later", which is what a skipped crawl means.
+EXIT_SKIPPED = 75
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -45,8 +52,14 @@ def run(args) -> int:
 
     db_url = resolve_url(args.db)
     get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
-    outcome = run_crawl(site=args.site, url=args.url, db_url=db_url, sites_file=args.sites,
-                        overrides=parse_overrides(args.set))
+    overrides = parse_overrides(args.set)
+    if args.wait is not None:
+        if args.wait < 0:
+            raise CommandError("--wait must be a number of seconds >= 0", code=2)
+        overrides["NEWSDESK_LOCK_WAIT"] = args.wait
+    outcome = run_crawl(site=args.site, url=args.url, db_url=db_url, sites_file=args.sites, overrides=overrides)
+    if outcome.skipped:  # the lock extension has said why, naming the site and its holder
+        return EXIT_SKIPPED
     check_outcome(outcome)
     from .demo import print_summary
 
