@@ -129,6 +129,7 @@ class RecrawlOrderMiddleware(_SeenUrls):
         super().__init__(crawler)
         self.priority_drop = crawler.settings.getint("NEWSDESK_KNOWN_URL_PRIORITY_DROP", 20)
         self.refetch_after = timedelta(hours=crawler.settings.getfloat("NEWSDESK_REFETCH_AFTER_HOURS", 0.0))
+        self.skipped: set[str] = set()  # not-due URLs already left out (a page links them again and again)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -160,7 +161,9 @@ class RecrawlOrderMiddleware(_SeenUrls):
         for obj in outputs:
             url = candidates.get(id(obj))
             if url in not_due:
-                self.stats.inc_value("newsdesk/recrawl/not_due")
+                if url not in self.skipped:
+                    self.skipped.add(url)
+                    self.stats.inc_value("newsdesk/recrawl/not_due")
                 continue
             if url in known:
                 obj = obj.replace(priority=obj.priority - self.priority_drop)
@@ -171,13 +174,16 @@ class RecrawlOrderMiddleware(_SeenUrls):
         if not self.refetch_after or not urls:
             return set()
         now = _utcnow()
-        due_never = set()
+        not_due = set()
         for url in urls:
+            if url in self.skipped:
+                not_due.add(url)
+                continue
             page = fetchstate.known_page(session, url)
             if (page is not None and now - page.last_seen_at < self.refetch_after
                     and not page.recent(now, self.revisit_days) and not page.expired(now, self.max_age_days)):
-                due_never.add(url)
-        return due_never
+                not_due.add(url)
+        return not_due
 
     def spider_closed(self, spider, reason):
         if reason != "finished" or getattr(spider, "site_config", None) is None:

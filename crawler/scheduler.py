@@ -89,7 +89,6 @@ class SiteScheduler:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.memory import MemoryJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-        from apscheduler.schedulers.background import BackgroundScheduler
 
         from models.db import get_engine, session_factory
 
@@ -99,7 +98,7 @@ class SiteScheduler:
         self.children: dict[str, subprocess.Popen] = {}
         self.guard = threading.Lock()
         self.stopping = threading.Event()
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = _scheduler_class()(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(options.db_url)),
                        "startup": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max(1, options.max_parallel))},
@@ -234,7 +233,7 @@ class SiteScheduler:
             elif code not in (0, EXIT_SKIPPED):
                 died = runs.close_if_unfinished(session, run_id, reason="process_exit",
                                                 message=f"the crawl process exited with code {code}: {last}")
-                if not died and last:
+                if not died and last:  # the crawl recorded a failure; its last words say why
                     runs.add_message(session, run_id, last)
             else:
                 runs.close_if_unfinished(session, run_id, reason="process_exit",
@@ -306,6 +305,21 @@ class SiteScheduler:
             pass
         self.stop()
         logger.info("scheduler stopped")
+
+
+def _scheduler_class():
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.base import STATE_STOPPED
+
+    class Scheduler(BackgroundScheduler):
+        def _process_jobs(self):
+            # APScheduler 3's loop runs one more round after shutdown() has stopped the
+            # executors, and submits whatever is due to them ("Error submitting job").
+            if self.state == STATE_STOPPED:
+                return None
+            return super()._process_jobs()
+
+    return Scheduler
 
 
 def _signal(proc: subprocess.Popen, signum: int) -> None:

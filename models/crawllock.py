@@ -104,9 +104,10 @@ def try_acquire(session: Session, site: str, *, holder: str, ttl: float, run_id:
     token = uuid.uuid4().hex
     values = dict(token=token, holder=holder, host=socket.gethostname(), pid=os.getpid(), run_id=run_id,
                   acquired_at=now, heartbeat_at=now, expires_at=now + timedelta(seconds=ttl))
+    # RETURNING, not rowcount: SQLAlchemy reports -1 for this insert on psycopg 3.
     inserted = session.execute(_insert(session).values(site=site, **values)
-                               .on_conflict_do_nothing(index_elements=["site"])).rowcount
-    if inserted == 1:
+                               .on_conflict_do_nothing(index_elements=["site"]).returning(CrawlLock.site)).first()
+    if inserted is not None:
         return Acquired(site, token)
     stale = current_holder(session, site)
     if stale is None:  # released between our insert and our read: try once more

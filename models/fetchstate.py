@@ -112,8 +112,8 @@ def record_fetch(session: Session, url: str, *, article_id: int, site_id: int | 
     if row is None:
         inserted = session.execute(_insert(session).values(
             url=url, first_seen_at=now, fetched_at=now, changed_at=now, last_seen_at=now, **values
-        ).on_conflict_do_nothing(index_elements=["url"])).rowcount
-        if inserted:
+        ).on_conflict_do_nothing(index_elements=["url"]).returning(SeenUrl.id)).first()
+        if inserted is not None:
             return "new"
         row = session.scalar(select(SeenUrl).where(SeenUrl.url == url))
     changed = any(getattr(row, key) != value for key, value in values.items())

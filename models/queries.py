@@ -18,10 +18,11 @@ def totals(session: Session, site: str | None = None) -> dict[str, int]:
 
 def per_section(session: Session, site: str | None = None) -> list[tuple[str, int, int]]:
     """(section, articles, comments) rows, most articles first."""
-    stmt = (select(func.coalesce(Article.section, "(none)"), func.count(Article.id),
-                   func.coalesce(func.sum(Article.comment_count), 0))
-            .group_by(func.coalesce(Article.section, "(none)"))
-            .order_by(func.count(Article.id).desc(), func.coalesce(Article.section, "(none)")))
+    # Grouped by the label: with "(none)" bound once per use, PostgreSQL would see three
+    # different expressions and refuse the GROUP BY.
+    section = func.coalesce(Article.section, "(none)").label("section")
+    stmt = (select(section, func.count(Article.id), func.coalesce(func.sum(Article.comment_count), 0))
+            .group_by(section).order_by(func.count(Article.id).desc(), section))
     if site:
         stmt = stmt.join(Site).where(Site.name == site)
     return [tuple(r) for r in session.execute(stmt).all()]

@@ -44,8 +44,8 @@ def close_if_unfinished(session: Session, run_id: int, *, reason: str, message: 
 
 def add_message(session: Session, run_id: int, message: str) -> None:
     """The crawl recorded a failure without saying why; the process's last words do."""
-    session.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.message.is_(None))
-                    .values(message=message))
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "failed",
+                                           CrawlRun.message.is_(None)).values(message=message))
 
 
 @dataclass(frozen=True)
