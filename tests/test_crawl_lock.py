@@ -67,7 +67,8 @@ def test_lock_of_a_killed_crawl_is_taken_over_after_it_expires(slow_site, tmp_pa
     conf = write_sites(tmp_path / "sites.toml", site_block("slow", slow_site.url))
     short = ["--sites", str(conf), "--db", str(db), "-s", "NEWSDESK_LOCK_TTL=8", "-s", "NEWSDESK_LOCK_HEARTBEAT=1"]
     killed = start_newsdesk("crawl", "slow", *short, log=tmp_path / "killed.log")
-    wait_for(lambda: len(slow_site.requests) >= 3, 60, "the first crawl to be under way", log=tmp_path / "killed.log")
+    # Long enough under way for a few heartbeats (one a second), not long enough to finish.
+    wait_for(lambda: len(slow_site.requests) >= 10, 60, "the first crawl to be under way", log=tmp_path / "killed.log")
     killed_pid = killed.pid
     os.kill(killed_pid, signal.SIGKILL)
     killed.wait(10)
@@ -88,6 +89,9 @@ def test_lock_of_a_killed_crawl_is_taken_over_after_it_expires(slow_site, tmp_pa
     runs = {run_id: (status, reason, message) for run_id, status, reason, message in rows(
         db, "SELECT id, status, finish_reason, message FROM crawl_runs")}
     assert runs[1][:2] == ("failed", "abandoned") and f"pid {killed_pid} " in runs[1][2]
+    # The abandoned run ends at its last heartbeat: the lock was renewed while it crawled.
+    (started, last_heartbeat), = rows(db, "SELECT started_at, finished_at FROM crawl_runs WHERE id = 1")
+    assert datetime.fromisoformat(last_heartbeat) - datetime.fromisoformat(started) >= timedelta(seconds=1)
     assert sorted(status for status, _, _ in runs.values()) == ["failed", "finished", "skipped"]
     assert rows(db, "SELECT count(*) FROM articles") == [(6,)]
     # Taken over only once the lock expired: the TTL after the killed crawl's last heartbeat.
