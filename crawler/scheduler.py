@@ -34,14 +34,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .sites import ConfigError, SiteConfig, load_sites, parse_schedule
+from .commands.crawl import EXIT_SKIPPED  # another process holds the site's lock
+from .sites import ConfigError, SiteConfig, config_path, load_sites, parse_schedule
 
 logger = logging.getLogger("newsdesk.schedule")
 
 JOB_FUNC = "crawler.scheduler:run_scheduled_crawl"
 JOB_PREFIX = "crawl:"  # jobs newsdesk owns in the job store
 NOW_PREFIX = "now:"  # --now: one run per site at start, kept in memory only
-EXIT_SKIPPED = 75  # newsdesk crawl: another process holds the site's lock
 
 
 @dataclass
@@ -113,7 +113,8 @@ class SiteScheduler:
 
         self.sites = scheduled_sites(self.options.sites_file)
         if not self.sites:
-            raise ConfigError("no site in the sites file has a schedule (add schedule = \"*/30 * * * *\" or \"1h\")")
+            raise ConfigError(f"no site in {config_path(self.options.sites_file)} has a schedule "
+                              "(add schedule = \"*/30 * * * *\" or \"1h\" to a site)")
         _ensure_schema(self.options.db_url)
         global _active
         _active = self
