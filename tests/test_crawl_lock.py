@@ -1,6 +1,6 @@
-"""One crawl per site at a time, whoever starts it: two schedulers and a manual crawl racing
-for one slow demo site, a crawl killed with SIGKILL whose lock is taken over once it
-expires, and the lock row itself racing on SQLite and PostgreSQL."""
+"""One crawl per site at a time, whoever starts it: two schedulers, `newsdesk crawl` and
+`scrapy crawl news` racing for one slow demo site, a crawl killed with SIGKILL whose lock
+is taken over once it expires, and the lock row itself racing on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import run_newsdesk, start_newsdesk
+from conftest import run_newsdesk, run_scrapy, start_newsdesk
 from schedule_helpers import rows, site_block, wait_for, write_sites
 
 HELD_BY = "is already being crawled by"
@@ -26,7 +26,7 @@ def slow_site():
         yield site
 
 
-def test_two_schedulers_and_a_manual_crawl_crawl_once(slow_site, tmp_path):
+def test_two_schedulers_a_manual_crawl_and_scrapy_crawl_crawl_once(slow_site, tmp_path):
     db = tmp_path / "news.db"
     conf = write_sites(tmp_path / "sites.toml", site_block("slow", slow_site.url, schedule="1h", concurrency=2))
     assert run_newsdesk("db", "upgrade", "--db", str(db)).returncode == 0
@@ -34,9 +34,11 @@ def test_two_schedulers_and_a_manual_crawl_crawl_once(slow_site, tmp_path):
     schedulers = [start_newsdesk("schedule", "--now", *common, log=tmp_path / f"schedule{i}.log") for i in (1, 2)]
     manual = start_newsdesk("crawl", "slow", *common, log=tmp_path / "crawl.log")
     try:
+        scrapy = run_scrapy("crawl", "news", "-a", "site=slow", "-a", f"sites_file={conf}",
+                            "-s", f"NEWSDESK_DATABASE_URL={db}", "-s", "LOG_LEVEL=WARNING")
         manual_code = manual.wait(120)
-        wait_for(lambda: len(rows(db, "SELECT id FROM crawl_runs WHERE status != 'running'")) >= 3, 120,
-                 "all three crawls to end", log=tmp_path / "schedule1.log")
+        wait_for(lambda: len(rows(db, "SELECT id FROM crawl_runs WHERE status != 'running'")) >= 4, 120,
+                 "all four crawls to end", log=tmp_path / "schedule1.log")
     finally:
         for scheduler in schedulers:
             scheduler.send_signal(signal.SIGTERM)
@@ -44,11 +46,11 @@ def test_two_schedulers_and_a_manual_crawl_crawl_once(slow_site, tmp_path):
     assert codes == [0, 0]
 
     runs = rows(db, "SELECT origin, status, finish_reason, pages_fetched, articles_new, message FROM crawl_runs")
-    assert sorted(origin for origin, *_ in runs) == ["crawl", "schedule", "schedule"]
+    assert sorted(origin for origin, *_ in runs) == ["crawl", "schedule", "schedule", "scrapy"]
     done = [r for r in runs if r[1] == "finished"]
     skipped = [r for r in runs if r[1] == "skipped"]
     assert len(done) == 1 and done[0][4] == 6
-    assert len(skipped) == 2
+    assert len(skipped) == 3
     winner = rows(db, "SELECT id FROM crawl_runs WHERE status = 'finished'")[0][0]
     for origin, status, reason, pages, new, message in skipped:
         assert reason == "locked" and pages == 0 and new == 0
@@ -60,6 +62,9 @@ def test_two_schedulers_and_a_manual_crawl_crawl_once(slow_site, tmp_path):
         assert manual_code == 0
     else:
         assert manual_code == 75 and HELD_BY in manual_log and "Traceback" not in manual_log
+    assert scrapy.returncode == 0 and "Traceback" not in scrapy.stderr
+    if done[0][0] != "scrapy":
+        assert f"site 'slow' {HELD_BY}" in scrapy.stderr
 
 
 def test_lock_of_a_killed_crawl_is_taken_over_after_it_expires(slow_site, tmp_path):
