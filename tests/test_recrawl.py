@@ -17,8 +17,9 @@ from schedule_helpers import fresh_body, rows, site_block, statuses, write_sites
 
 @pytest.fixture(scope="module")
 def recrawls(tmp_path_factory):
-    """Three crawls of one small site: a first one, one with NEWSDESK_REFETCH_AFTER_HOURS=1
-    after a comment was added to the recent article, and one after `newsdesk forget`."""
+    """Four crawls of one small site: a first one, one with NEWSDESK_REFETCH_AFTER_HOURS=1
+    after a comment was added to the recent article, one after `newsdesk forget`, and one
+    with a per-URL state expiry of under a second."""
     from crawler.demosite import DemoSite
 
     tmp = tmp_path_factory.mktemp("recrawl")
@@ -40,6 +41,9 @@ def recrawls(tmp_path_factory):
         forgotten = site.articles[1]
         forget = run_newsdesk("forget", site.url + site.path_of(forgotten), "--db", str(db))
         outputs.append(crawl_demo(site, db, *args, site_name="small"))
+        marks.append(len(site.requests))
+        # State older than a second (~0.9 s): everything known is fetched as if new.
+        outputs.append(crawl_demo(site, db, *args, "-s", "NEWSDESK_SEEN_URL_DAYS=0.00001", site_name="small"))
         marks.append(len(site.requests))
         crawls = [site.requests[a:b] for a, b in zip(marks, marks[1:])]
         yield site, db, crawls, recent, forgotten, forget
@@ -79,6 +83,15 @@ def test_known_articles_are_answered_304_and_a_forgotten_one_in_full(recrawls):
     assert rows(db, "SELECT count(*), count(etag), count(last_modified) FROM seen_urls") == [(6, 6, 6)]
 
 
+def test_expired_state_is_fetched_as_if_new(recrawls):
+    site, db, crawls, recent, _, _ = recrawls
+    for article in site.articles:
+        assert statuses(crawls[3], site.path_of(article)) == [200], article["slug"]
+    assert _run_stats(db, 4)["newsdesk/recrawl/expired"] == 6
+    assert rows(db, "SELECT status, articles_new, articles_unchanged FROM crawl_runs WHERE id = 4") == [
+        ("finished", 0, 6)]
+
+
 def test_forget_of_an_unknown_url_is_one_clear_error(recrawls):
     _, db, _, _, _, _ = recrawls
     result = run_newsdesk("forget", "http://127.0.0.1:9/never/seen/", "--db", str(db))
@@ -91,8 +104,8 @@ def test_runs_lists_each_run_with_counters_and_duration(recrawls):
     result = run_newsdesk("runs", "--site", "small", "--db", str(db))
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if re.match(r"\W*\s*\d+\s+│", line)]
-    assert len(lines) == 3
-    newest = [cell.strip() for cell in lines[0].split("│")]
+    assert len(lines) == 4
+    newest = [cell.strip() for cell in lines[1].split("│")]  # run 3
     assert newest[1:8] == ["3", "small", "crawl", newest[4], newest[5], "finished", "finished"]
     assert re.fullmatch(r"\d+\.\ds", newest[5]) and newest[11] == "6"  # took, unchanged
 
