@@ -12,7 +12,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates"]
+COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
+            "forget"]
 
 
 class CommandError(Exception):

@@ -19,6 +19,15 @@ class CrawlOutcome:
         return self.stats.get("newsdesk/crawl_run_id")
 
     @property
+    def skipped(self) -> bool:
+        """Another process was crawling the site (crawler/crawllock.py)."""
+        return self.reason == "locked"
+
+    @property
+    def message(self) -> str | None:
+        return self.stats.get("newsdesk/run_message")
+
+    @property
     def ok(self) -> bool:
         if self.config_error:
             return False
@@ -28,13 +37,15 @@ class CrawlOutcome:
                                "closespider_timeout")
 
 
-def crawl_settings(db_url: str | None, overrides: dict | None = None):
+def crawl_settings(db_url: str | None, overrides: dict | None = None, origin: str | None = None):
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     if db_url:
         settings.set("NEWSDESK_DATABASE_URL", db_url, priority="cmdline")
+    if origin:  # what started the crawl, for crawl_runs.origin and lock messages
+        settings.set("NEWSDESK_RUN_ORIGIN", origin, priority="cmdline")
     live = sys.stderr.isatty()
     if live and "LOG_LEVEL" not in (overrides or {}):
         # On a terminal the progress line is the output; warnings and errors still show.
@@ -45,10 +56,11 @@ def crawl_settings(db_url: str | None, overrides: dict | None = None):
 
 
 def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | None = None,
-              sites_file: str | None = None, overrides: dict | None = None) -> CrawlOutcome:
+              sites_file: str | None = None, overrides: dict | None = None,
+              origin: str = "crawl") -> CrawlOutcome:
     from scrapy.crawler import CrawlerProcess
 
-    settings = crawl_settings(db_url, overrides)
+    settings = crawl_settings(db_url, overrides, origin)
     process = CrawlerProcess(settings)
     kwargs = {k: v for k, v in (("site", site), ("url", url), ("sites_file", sites_file)) if v}
     crawler = process.create_crawler("news")

@@ -52,13 +52,45 @@ ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.StorePipeline": 400,
+    "pipelines.fetchstate.FetchStatePipeline": 450,  # a page's validators, once its article is stored
 }
+
+# Incremental re-crawls (crawler/incremental.py): known article pages are asked with
+# If-None-Match/If-Modified-Since and a 304 ends there; articles published within the site's
+# revisit_days are fetched in full (their comment threads may have changed off-page).
+# Listings, feeds and sitemaps are always fetched in full.
+NEWSDESK_INCREMENTAL = True  # False: every page fetched and extracted in full
+NEWSDESK_REFETCH_AFTER_HOURS = 0.0  # > 0: known articles checked less than this ago are not requested at all
+NEWSDESK_SEEN_URL_DAYS = 30.0  # per-URL state older than this is ignored, and deleted when not seen for as long
+NEWSDESK_KNOWN_URL_PRIORITY_DROP = 20  # known article URLs queue behind new ones by this much
+DOWNLOADER_MIDDLEWARES = {
+    # Below RetryMiddleware (550): sees a known URL's final answer, after retries.
+    "crawler.incremental.ConditionalRequestsMiddleware": 540,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.incremental.RecrawlOrderMiddleware": 450,  # after OffsiteMiddleware (500) drops foreign links
+}
+
+# One crawl per site at a time, across processes and hosts (crawler/crawllock.py): a lock
+# row in the database, renewed by a heartbeat, taken over once it expires (a killed crawl).
+NEWSDESK_LOCK_ENABLED = True
+NEWSDESK_LOCK_TTL = 120.0  # seconds a lock outlives its last heartbeat
+NEWSDESK_LOCK_HEARTBEAT = 20.0  # seconds between renewals (at most a third of the TTL)
+NEWSDESK_LOCK_WAIT = 0.0  # seconds to wait for a held lock; 0 = skip the crawl at once
+NEWSDESK_RUN_ORIGIN = "scrapy"  # recorded in crawl_runs.origin; newsdesk crawl/schedule/cron set their own
+NEWSDESK_RUN_ID = 0  # a crawl_runs row opened by the scheduler for this crawl (0 = open one)
+
+# newsdesk schedule (crawler/scheduler.py)
+NEWSDESK_SCHEDULE_MISFIRE_GRACE = 3600  # seconds a missed run may start late (runs missed together run once)
+NEWSDESK_SCHEDULE_STOP_TIMEOUT = 120.0  # seconds running crawls get to stop cleanly on SIGTERM/SIGINT
+NEWSDESK_SCHEDULE_MAX_PARALLEL = 4  # crawls (of different sites) running at once
 
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.logstats.LogStats": None,  # replaced by the progress line below
     "crawler.progress.Progress": 500,
     "crawler.logfilter.QuietNetworkErrorsExtension": 0,
+    "crawler.crawllock.CrawlLockExtension": 100,
 }
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
 

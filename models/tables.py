@@ -161,3 +161,5 @@ class CrawlRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     stats_json: Mapped[str | None] = mapped_column(Text)  # every Scrapy stat of the run, as JSON
+    origin: Mapped[str | None] = mapped_column(String(32))  # what started it: schedule, crawl, cron, scrapy
+    message: Mapped[str | None] = mapped_column(Text)  # why it failed or was skipped, in one line

@@ -52,6 +52,8 @@ def run_counters(stats: dict) -> dict[str, int]:
 
 
 def run_status(reason: str, stats: dict) -> str:
+    if reason == "locked":  # another process is crawling the site (crawler/crawllock.py)
+        return "skipped"
     if reason in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
         if stats.get("newsdesk/start_failures") and not stats.get("response_received_count"):
             return "failed"
@@ -59,6 +61,18 @@ def run_status(reason: str, stats: dict) -> str:
     if reason in ("shutdown", "cancelled"):
         return "cancelled"
     return "failed"
+
+
+def run_message(reason: str, stats: dict, spider) -> str | None:
+    """One line for crawl_runs.message: why the run was skipped or could not do its job."""
+    if message := stats.get("newsdesk/run_message"):
+        return message
+    if error := getattr(spider, "config_error", None):
+        return error
+    failures = getattr(spider, "start_failures", None)
+    if failures and not stats.get("response_received_count"):
+        return "could not reach the site: " + "; ".join(failures)
+    return None
 
 
 class StorePipeline:
@@ -87,10 +101,15 @@ class StorePipeline:
         self.sessions = session_factory(self.url)
         spider = self.crawler.spider
         cfg = getattr(spider, "site_config", None)
+        settings = self.crawler.settings
         with self.sessions.begin() as session:
             if cfg is not None:
                 self.site_id = repository.ensure_site(session, cfg.name, cfg.base_url)
-            self.run_id = repository.start_run(session, self.site_id)
+            if settings.getint("NEWSDESK_RUN_ID"):  # opened by the scheduler that started this crawl
+                self.run_id = repository.adopt_run(session, settings.getint("NEWSDESK_RUN_ID"), self.site_id)
+            if self.run_id is None:
+                self.run_id = repository.start_run(session, self.site_id,
+                                                   origin=settings.get("NEWSDESK_RUN_ORIGIN") or None)
         self.stats.set_value("newsdesk/crawl_run_id", self.run_id)
 
     def process_item(self, item):
@@ -141,6 +160,7 @@ class StorePipeline:
         try:
             with self.sessions.begin() as session:
                 repository.finish_run(session, self.run_id, status=run_status(reason, stats),
-                                      finish_reason=reason, counters=run_counters(stats), stats=stats)
+                                      finish_reason=reason, counters=run_counters(stats), stats=stats,
+                                      message=run_message(reason, stats, spider))
         except SQLAlchemyError as exc:
             logger.error("could not record the crawl run: %s", exc)

@@ -110,6 +110,15 @@ def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd:
                           capture_output=True, text=True, timeout=timeout)
 
 
+def start_newsdesk(*args: str, log: Path, env: dict | None = None, cwd: Path = REPO) -> subprocess.Popen:
+    """Start the real `newsdesk` command in the background (a scheduler, a crawl to race or
+    kill); its output goes to ``log``."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
+    with open(log, "w", encoding="utf-8") as out:
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=full_env,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+
+
 def run_scrapy(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=full_env,

@@ -19,8 +19,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--redis", metavar="URL",
                    help="share the crawl with other workers through this Redis (distributed mode; "
                         "default: $NEWSDESK_REDIS_URL)")
+    p.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="when another process is crawling the site, wait up to this long for it "
+                        "(default: skip at once, exit code 75)")
     add_db_argument(p)
     return p
+
+
+# EX_TEMPFAIL from sysexits.h: "try again later", which is what a skipped crawl means.
+EXIT_SKIPPED = 75
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -51,8 +58,13 @@ def run(args) -> int:
     overrides = parse_overrides(args.set)
     if args.redis:
         overrides["NEWSDESK_REDIS_URL"] = args.redis
-    outcome = run_crawl(site=args.site, url=args.url, db_url=db_url, sites_file=args.sites,
-                        overrides=overrides)
+    if args.wait is not None:
+        if args.wait < 0:
+            raise CommandError("--wait must be a number of seconds >= 0", code=2)
+        overrides["NEWSDESK_LOCK_WAIT"] = args.wait
+    outcome = run_crawl(site=args.site, url=args.url, db_url=db_url, sites_file=args.sites, overrides=overrides)
+    if outcome.skipped:  # the lock extension has said why, naming the site and its holder
+        return EXIT_SKIPPED
     check_outcome(outcome)
     from .demo import print_summary
 

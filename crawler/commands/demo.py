@@ -61,7 +61,7 @@ def run(args) -> int:
     with open_site(args.site) as demo:
         os.environ.update(demo.environment())
         print(f"demo site {args.site!r} serving at {demo.url}")
-        outcome = run_crawl(site=args.site, db_url=db_url, sites_file=sites_file)
+        outcome = run_crawl(site=args.site, db_url=db_url, sites_file=sites_file, origin="demo")
     check_outcome(outcome)
     print_summary(db_url, outcome, site=args.site)
     return 0

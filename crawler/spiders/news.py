@@ -162,7 +162,7 @@ class NewsSpider(scrapy.Spider):
                               priority=priority)
 
     def parse_robots(self, response):
-        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.ignore_failure,
                                  meta={"kind": "sitemap"}, priority=15)
 

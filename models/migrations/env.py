@@ -5,6 +5,8 @@ from sqlalchemy import engine_from_config, pool
 from models.base import Base
 import models.tables  # noqa: F401  (registers the tables on Base.metadata)
 import models.neardup  # noqa: F401  (the near-duplicate index tables, migration 0003)
+import models.fetchstate  # noqa: F401  (seen_urls, migration 0004)
+import models.crawllock  # noqa: F401  (crawl_locks, migration 0004)
 
 config = context.config
 target_metadata = Base.metadata
@@ -12,8 +14,11 @@ target_metadata = Base.metadata
 
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave out of autogenerate what migration 0002 made beside the models: the FTS5 tables
-    and their shadow tables (SQLite), the search_vector columns and their GIN indexes (PostgreSQL)."""
+    and their shadow tables (SQLite), the search_vector columns and their GIN indexes (PostgreSQL),
+    and the scheduler's job store that migration 0004 made in APScheduler's layout."""
     if type_ == "table" and name and (name.endswith("_fts") or "_fts_" in name):
+        return False
+    if type_ == "table" and name == "apscheduler_jobs":  # APScheduler's own layout (migration 0004)
         return False
     if type_ == "column" and name == "search_vector":
         return False

@@ -1,0 +1,90 @@
+"""Crawl runs as the scheduler and ``newsdesk runs`` see them.
+
+A crawl fills its own ``crawl_runs`` row from its Scrapy stats (pipelines/store.py). The
+scheduler opens the row before it starts the crawl process, so that a process that dies
+before or during the crawl (a bad configuration, SIGKILL, out of memory) still leaves a row
+saying how it ended.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .repository import ensure_site, start_run
+from .tables import CrawlRun, Site
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def open_run(session: Session, site: str, base_url: str | None, origin: str) -> int:
+    return start_run(session, ensure_site(session, site, base_url), origin=origin)
+
+
+def record_skipped(session: Session, site: str, base_url: str | None, *, origin: str, reason: str,
+                   message: str) -> int:
+    """A run that did not start (its previous run is still going): a row says so."""
+    run_id = open_run(session, site, base_url, origin)
+    now = _utcnow()
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+        status="skipped", finish_reason=reason, message=message, finished_at=now))
+    return run_id
+
+
+def close_if_unfinished(session: Session, run_id: int, *, reason: str, message: str,
+                        status: str = "failed") -> bool:
+    """The crawl process ended without closing its row: record how it ended, and why."""
+    return session.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "running").values(
+        status=status, finish_reason=reason, message=message, finished_at=_utcnow())).rowcount == 1
+
+
+def add_message(session: Session, run_id: int, message: str) -> None:
+    """The crawl recorded a failure without saying why; the process's last words do."""
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "failed",
+                                           CrawlRun.message.is_(None)).values(message=message))
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    site: str
+    origin: str | None
+    status: str
+    finish_reason: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    pages_fetched: int
+    articles_new: int
+    articles_updated: int
+    articles_unchanged: int
+    comments_new: int
+    errors: int
+    message: str | None
+
+    @property
+    def seconds(self) -> float | None:
+        end = self.finished_at or (_utcnow() if self.status == "running" else None)
+        return (end - self.started_at).total_seconds() if end else None
+
+
+def get_run(session: Session, run_id: int) -> RunSummary | None:
+    return next(iter(recent_runs(session, run_id=run_id)), None)
+
+
+def recent_runs(session: Session, site: str | None = None, limit: int = 20, *,
+                run_id: int | None = None) -> list[RunSummary]:
+    """Newest first."""
+    stmt = (select(CrawlRun.id, func.coalesce(Site.name, "(ad hoc)"), CrawlRun.origin, CrawlRun.status,
+                   CrawlRun.finish_reason, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.pages_fetched,
+                   CrawlRun.articles_new, CrawlRun.articles_updated, CrawlRun.articles_unchanged,
+                   CrawlRun.comments_new, CrawlRun.errors, CrawlRun.message)
+            .outerjoin(Site, Site.id == CrawlRun.site_id).order_by(CrawlRun.id.desc()).limit(limit))
+    if site:
+        stmt = stmt.where(Site.name == site)
+    if run_id is not None:
+        stmt = stmt.where(CrawlRun.id == run_id)
+    return [RunSummary(*row) for row in session.execute(stmt)]

@@ -1,0 +1,145 @@
+"""One crawl per site at a time, whoever starts it: two schedulers, `newsdesk crawl` and
+`scrapy crawl news` racing for one slow demo site, a crawl killed with SIGKILL whose lock
+is taken over once it expires, and the lock row itself racing on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import run_newsdesk, run_scrapy, start_newsdesk
+from schedule_helpers import rows, site_block, wait_for, write_sites
+
+HELD_BY = "is already being crawled by"
+
+
+@pytest.fixture
+def slow_site():
+    from crawler.demosite import DemoSite
+
+    with DemoSite("demo") as site:
+        site.articles = site.articles[:6]
+        site.delay = 0.3
+        yield site
+
+
+def test_two_schedulers_a_manual_crawl_and_scrapy_crawl_crawl_once(slow_site, tmp_path):
+    db = tmp_path / "news.db"
+    conf = write_sites(tmp_path / "sites.toml", site_block("slow", slow_site.url, schedule="1h", concurrency=2))
+    assert run_newsdesk("db", "upgrade", "--db", str(db)).returncode == 0
+    common = ["--sites", str(conf), "--db", str(db)]
+    schedulers = [start_newsdesk("schedule", "--now", *common, log=tmp_path / f"schedule{i}.log") for i in (1, 2)]
+    manual = start_newsdesk("crawl", "slow", *common, log=tmp_path / "crawl.log")
+    try:
+        scrapy = run_scrapy("crawl", "news", "-a", "site=slow", "-a", f"sites_file={conf}",
+                            "-s", f"NEWSDESK_DATABASE_URL={db}", "-s", "LOG_LEVEL=WARNING")
+        manual_code = manual.wait(120)
+        wait_for(lambda: len(rows(db, "SELECT id FROM crawl_runs WHERE status != 'running'")) >= 4, 120,
+                 "all four crawls to end", log=tmp_path / "schedule1.log")
+    finally:
+        for scheduler in schedulers:
+            scheduler.send_signal(signal.SIGTERM)
+        codes = [scheduler.wait(60) for scheduler in schedulers]
+    assert codes == [0, 0]
+
+    runs = rows(db, "SELECT origin, status, finish_reason, pages_fetched, articles_new, message FROM crawl_runs")
+    assert sorted(origin for origin, *_ in runs) == ["crawl", "schedule", "schedule", "scrapy"]
+    done = [r for r in runs if r[1] == "finished"]
+    skipped = [r for r in runs if r[1] == "skipped"]
+    assert len(done) == 1 and done[0][4] == 6
+    assert len(skipped) == 3
+    winner = rows(db, "SELECT id FROM crawl_runs WHERE status = 'finished'")[0][0]
+    for origin, status, reason, pages, new, message in skipped:
+        assert reason == "locked" and pages == 0 and new == 0
+        assert f"site 'slow' {HELD_BY}" in message and f"(crawl run {winner}, pid " in message
+    assert rows(db, "SELECT count(*) FROM articles") == [(6,)]
+    # The manual crawl either ran or said, in one line, who holds the site.
+    manual_log = (tmp_path / "crawl.log").read_text()
+    if ("crawl", "finished") == done[0][:2]:
+        assert manual_code == 0
+    else:
+        assert manual_code == 75 and HELD_BY in manual_log and "Traceback" not in manual_log
+    assert scrapy.returncode == 0 and "Traceback" not in scrapy.stderr
+    if done[0][0] != "scrapy":
+        assert f"site 'slow' {HELD_BY}" in scrapy.stderr
+
+
+def test_lock_of_a_killed_crawl_is_taken_over_after_it_expires(slow_site, tmp_path):
+    db = tmp_path / "news.db"
+    conf = write_sites(tmp_path / "sites.toml", site_block("slow", slow_site.url))
+    short = ["--sites", str(conf), "--db", str(db), "-s", "NEWSDESK_LOCK_TTL=8", "-s", "NEWSDESK_LOCK_HEARTBEAT=1"]
+    killed = start_newsdesk("crawl", "slow", *short, log=tmp_path / "killed.log")
+    # Long enough under way for a few heartbeats (one a second), not long enough to finish.
+    wait_for(lambda: len(slow_site.requests) >= 10, 60, "the first crawl to be under way", log=tmp_path / "killed.log")
+    killed_pid = killed.pid
+    os.kill(killed_pid, signal.SIGKILL)
+    killed.wait(10)
+    killed_at = datetime.now(timezone.utc)
+    slow_site.delay = 0.02  # slow no more: the crawl that takes over has the whole site to fetch
+
+    # Right away, the lock is still there: a plain crawl skips; a waiting one takes it over.
+    skipping = start_newsdesk("crawl", "slow", *short, log=tmp_path / "skipping.log")
+    waiting = start_newsdesk("crawl", "slow", "--wait", "30", *short, log=tmp_path / "waiting.log")
+    assert skipping.wait(60) == 75
+    assert waiting.wait(120) == 0, (tmp_path / "waiting.log").read_text()[-3000:]
+
+    skipped_log = (tmp_path / "skipping.log").read_text()
+    assert f"{HELD_BY} newsdesk crawl (crawl run 1, pid {killed_pid} " in skipped_log
+    waiting_log = (tmp_path / "waiting.log").read_text()
+    assert f"took over the lock left by newsdesk crawl (crawl run 1, pid {killed_pid} " in waiting_log
+
+    runs = {run_id: (status, reason, message) for run_id, status, reason, message in rows(
+        db, "SELECT id, status, finish_reason, message FROM crawl_runs")}
+    assert runs[1][:2] == ("failed", "abandoned") and f"pid {killed_pid} " in runs[1][2]
+    # The abandoned run ends at its last heartbeat: the lock was renewed while it crawled.
+    (started, last_heartbeat), = rows(db, "SELECT started_at, finished_at FROM crawl_runs WHERE id = 1")
+    assert datetime.fromisoformat(last_heartbeat) - datetime.fromisoformat(started) >= timedelta(seconds=1)
+    assert sorted(status for status, _, _ in runs.values()) == ["failed", "finished", "skipped"]
+    assert rows(db, "SELECT count(*) FROM articles") == [(6,)]
+    # Taken over only once the lock expired: the TTL after the killed crawl's last heartbeat.
+    line = next(line for line in waiting_log.splitlines() if "took over the lock" in line)
+    took_over = datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    assert took_over - killed_at.replace(microsecond=0) >= timedelta(seconds=6)
+    assert rows(db, "SELECT count(*) FROM crawl_locks") == [(0,)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_lock_row_has_one_winner_and_expires(backend, tmp_path, request):
+    from models import crawllock
+    from models.db import get_engine, session_factory, upgrade
+
+    url = str(tmp_path / "lock.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    upgrade(url)
+    sessions = session_factory(url)
+    barrier, outcomes = threading.Barrier(6), []
+
+    def contend(n):
+        barrier.wait()
+        try:
+            with sessions.begin() as session:
+                outcomes.append(crawllock.try_acquire(session, "site-a", holder=f"contender {n}", ttl=60))
+        except Exception as exc:  # reported by the assertion below, not lost in the thread
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=contend, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    winners = [o for o in outcomes if isinstance(o, crawllock.Acquired)]
+    assert len(winners) == 1
+    holder = next(o for o in outcomes if isinstance(o, crawllock.LockHolder))
+    with sessions.begin() as session:
+        assert crawllock.current_holder(session, "site-a").holder == holder.holder
+        assert crawllock.renew(session, winners[0], ttl=60)
+        later = datetime.now(timezone.utc) + timedelta(seconds=61)
+        taken = crawllock.try_acquire(session, "site-a", holder="successor", ttl=60, now=later)
+        assert isinstance(taken, crawllock.Acquired) and taken.took_over.holder == holder.holder
+        assert not crawllock.renew(session, winners[0], ttl=60)  # the old holder lost it
+        assert crawllock.release(session, taken)
+        assert crawllock.held_locks(session) == []
+    get_engine.cache_clear()
