@@ -2,6 +2,7 @@
 child processes call this; `scrapy crawl news` is the same crawl)."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -50,9 +51,18 @@ def crawl_settings(db_url: str | None, overrides: dict | None = None, origin: st
     if live and "LOG_LEVEL" not in (overrides or {}):
         # On a terminal the progress line is the output; warnings and errors still show.
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    # The newsdesk commands print their own summary (and store every stat in crawl_runs), so
+    # Scrapy's start-up listings and end-of-crawl stats dump would only bury the progress lines.
+    settings.set("STATS_DUMP", False, priority="cmdline")
+    settings.set("LOG_VERSIONS", [], priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+# Loggers whose INFO records list components and settings at start-up.
+_STARTUP_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.addons", "alembic.runtime.plugins",
+                    "scrapy.extensions.telnet")
 
 
 def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | None = None,
@@ -62,6 +72,10 @@ def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | 
 
     settings = crawl_settings(db_url, overrides, origin)
     process = CrawlerProcess(settings)
+    if settings.get("LOG_LEVEL") != "DEBUG":
+        # After CrawlerProcess: its logging set-up resets the levels of Scrapy's loggers.
+        for name in _STARTUP_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     kwargs = {k: v for k, v in (("site", site), ("url", url), ("sites_file", sites_file)) if v}
     crawler = process.create_crawler("news")
     process.crawl(crawler, **kwargs)

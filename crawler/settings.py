@@ -87,6 +87,7 @@ NEWSDESK_SCHEDULE_MAX_PARALLEL = 4  # crawls (of different sites) running at onc
 
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,  # no control port on a crawler
     "scrapy.extensions.logstats.LogStats": None,  # replaced by the progress line below
     "crawler.progress.Progress": 500,
     "crawler.logfilter.QuietNetworkErrorsExtension": 0,

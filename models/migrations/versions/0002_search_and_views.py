@@ -1,4 +1,4 @@
-"""search and views: issue 7 (full-text search, analyst views)
+"""search and views (full-text search, analyst views)
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""near duplicates: issue 5 (near-duplicate index)
+"""near duplicates (near-duplicate index)
 
 MinHash signatures of article bodies and their LSH band buckets, kept in the database so
 that the index survives restarts, is shared by every crawler process and never has to be

@@ -1,4 +1,4 @@
-"""crawl state: issue 6 (per-URL fetch state, crawl locks, scheduler)
+"""crawl state (per-URL fetch state, crawl locks, scheduler)
 
 - ``seen_urls``: per article URL, the validators and content hash of its last full fetch,
   for conditional re-crawls (models/fetchstate.py).

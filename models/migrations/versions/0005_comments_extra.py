@@ -1,4 +1,4 @@
-"""comments extra: issue 3 (comment thread extras)
+"""comments extra (comment thread extras)
 
 Revision ID: 0005
 Revises: 0004
