@@ -31,7 +31,9 @@ def print_summary(db_url: str, outcome: CrawlOutcome, site: str | None = None) -
         totals = queries.totals(session, site)
         sections = queries.per_section(session, site)
         run = queries.last_run(session, outcome.run_id)
-        table = Table(title=f"Stored in {db_url}" + (f" for site {site!r}" if site else ""))
+        # A long database URL as a table title wraps mid-word: it gets a line of its own.
+        console.print(f"Stored in {db_url}" + (f" for site {site!r}" if site else "") + ":")
+        table = Table()
         table.add_column("section")
         table.add_column("articles", justify="right")
         table.add_column("comments", justify="right")
