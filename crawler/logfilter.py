@@ -15,7 +15,8 @@ QUIET = (net.ConnectError, net.DNSLookupError, net.TimeoutError, net.ConnectionL
          ConnectionRefusedError, TimeoutError)
 # Scrapy wraps Twisted's errors in its own exception classes (scrapy.exceptions.Download*).
 QUIET_NAMES = {"DownloadConnectionRefusedError", "DownloadTimeoutError", "CannotResolveHostError",
-               "DownloadFailedError", "ResponseDataLossError"}
+               "DownloadFailedError", "ResponseDataLossError",
+               "DownloadCancelledError"}  # a body over DOWNLOAD_MAXSIZE
 
 
 class QuietNetworkErrors(logging.Filter):

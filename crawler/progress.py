@@ -37,11 +37,12 @@ class Progress:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         pages = s.get("response_received_count", 0)
         articles = sum(s.get(f"newsdesk/articles_{k}", 0) for k in ("new", "updated", "unchanged"))
-        errors = (s.get("downloader/exception_count", 0) + s.get("httperror/response_ignored_count", 0)
-                  + sum(v for k, v in s.items() if k.startswith("newsdesk/errors/")))
+        # Once per page given up on (crawler/failures.py), as crawl_runs.errors counts them.
+        errors = sum(v for k, v in s.items() if k.startswith("newsdesk/errors/") and isinstance(v, int))
+        skipped = sum(v for k, v in s.items() if k.startswith("newsdesk/skipped/") and isinstance(v, int))
         return (f"pages {pages} ({pages / elapsed:.1f}/s) | articles {articles} "
                 f"(new {s.get('newsdesk/articles_new', 0)}) | comments {s.get('newsdesk/comments_seen', 0)} "
-                f"(new {s.get('newsdesk/comments_new', 0)}) | errors {errors} | {elapsed:.0f}s")
+                f"(new {s.get('newsdesk/comments_new', 0)}) | skipped {skipped} | errors {errors} | {elapsed:.0f}s")
 
     def spider_opened(self, spider):
         self.started = time.monotonic()

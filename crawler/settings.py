@@ -21,7 +21,8 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0
 
-# Hostile pages: bounded bodies, time and redirects; retries for 5xx and timeouts.
+# Hostile pages: bounded bodies, time and redirects; retries for 5xx and timeouts. What is given up
+# on is counted as newsdesk/skipped/<reason> or newsdesk/errors/<reason> (crawler/failures.py).
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
@@ -66,10 +67,19 @@ NEWSDESK_KNOWN_URL_PRIORITY_DROP = 20  # known article URLs queue behind new one
 DOWNLOADER_MIDDLEWARES = {
     # Below RetryMiddleware (550): sees a known URL's final answer, after retries.
     "crawler.incremental.ConditionalRequestsMiddleware": 540,
+    # Named reasons for pages given up on (crawler/failures.py): the final answer after retries,
+    # and redirect loops / too many redirects before RedirectMiddleware (600) drops them unnamed.
+    "crawler.failures.FailureReasonsMiddleware": 530,
+    "crawler.failures.RedirectGuardMiddleware": 610,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.incremental.RecrawlOrderMiddleware": 450,  # after OffsiteMiddleware (500) drops foreign links
+    "crawler.traps.CrawlerTrapMiddleware": 470,  # sees every link a page yields, before re-crawl ordering
 }
+# Crawler traps (crawler/traps.py): pages of one URL template (digit runs ignored, e.g. /calendar/#/#/)
+# that yield no new article link this many times in a row are not followed further
+# (newsdesk/skipped/crawler_trap). 0 turns the guard off.
+NEWSDESK_TRAP_LIMIT = 20
 
 # One crawl per site at a time, across processes and hosts (crawler/crawllock.py): a lock
 # row in the database, renewed by a heartbeat, taken over once it expires (a killed crawl).

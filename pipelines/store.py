@@ -46,8 +46,9 @@ def run_counters(stats: dict) -> dict[str, int]:
         # Threads, not reasons (a thread can fail for two); the reasons are in stats_json.
         "comment_threads_failed": stats.get("newsdesk/comment_threads_failed", 0),
         "duplicates": total("newsdesk/duplicates/"),
-        "errors": (stats.get("downloader/exception_count", 0) + stats.get("httperror/response_ignored_count", 0)
-                   + total("newsdesk/errors/")),
+        # Pages given up on, once each, by reason (crawler/failures.py); Scrapy's own per-attempt
+        # counts (downloader/exception_count, retry/...) stay in stats_json.
+        "errors": total("newsdesk/errors/"),
     }
 
 

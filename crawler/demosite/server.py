@@ -303,4 +303,8 @@ def open_site(name: str = "demo", host: str = "127.0.0.1", port: int = 0) -> Dem
         from .forum import ForumSite
 
         return ForumSite(name, host, port)
+    if layout == "hostile":
+        from .hostile import HostileSite
+
+        return HostileSite(name, host, port)
     return DemoSite(name, host, port)

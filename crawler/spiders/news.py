@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 import scrapy
 from lxml import etree
 from scrapy.exceptions import CloseSpider
-from scrapy.http import TextResponse
+from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
+from ..charset import page_encoding
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import canonical_for_page, canonical_url, tracking_params
 
@@ -226,14 +227,14 @@ class NewsSpider(scrapy.Spider):
     # --- pages ---------------------------------------------------------------------------
 
     def page_from(self, response) -> Page | None:
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, HtmlResponse):  # JSON, XML, text and binary are no page to read
             self.crawler.stats.inc_value("newsdesk/skipped/not_html")
             self.logger.info("skipped %s: not HTML (%s)", response.url,
                              response.headers.get("Content-Type", b"?").decode("latin-1"))
             return None
         try:
             return Page.parse(response.body, response.url, rules=self.site_config.rules,
-                              encoding=response.encoding, fetched_at=datetime.now(timezone.utc))
+                              encoding=page_encoding(response), fetched_at=datetime.now(timezone.utc))
         except NotAnArticle as exc:
             self.crawler.stats.inc_value(f"newsdesk/skipped/{_reason_key(exc)}")
             self.logger.info("skipped %s: %s", response.url, exc)
