@@ -10,12 +10,12 @@ bylines in the text → the URL last.
 from __future__ import annotations
 
 import re
+from copy import copy
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
-
 from ..items import ArticleItem
+from .body import BOILERPLATE, extract_generic_body
 from .dates import parse_date
 from .page import NotAnArticle, NotHTML, Page  # noqa: F401 (re-exported)
 from .rules import SiteRules
@@ -31,14 +31,6 @@ _BYLINE = re.compile(r"^\s*By:?\s+(?P<authors>[^|\n]{2,120}?)\s*(?:\|\s*(?P<date
 _ROLE = re.compile(r"\b(staff|senior|chief|correspondent|reporter|editor|writer|columnist|contributor|"
                    r"staff writer|news desk|wire|press)\b.*$", re.I)
 _EMAIL = re.compile(r"\S+@\S+")
-# Lines that are page furniture, not article text, on any news site.
-_BOILERPLATE = re.compile(
-    r"^(share this( article| story)?|thoughts on the above story\??.*|\d+\s+comments?(/s)?|"
-    r"what do you think about this article\??|comment \*|leave a (reply|comment)|"
-    r"photo credit:.*|image credit:.*|advertisement|read more|related:.*|recent news|popular stories|"
-    r"sign up for our newsletter.*|follow us on.*|click here to .*)$", re.I)
-
-
 def _json_ld_article(page: Page) -> dict | None:
     for obj in page.json_ld:
         types = obj.get("@type")
@@ -207,26 +199,21 @@ def _paragraphs_from(container) -> str:
     blocks = []
     for el in container.xpath(".//p | .//h2 | .//h3 | .//blockquote[not(.//p)] | .//li"):
         text = _text(el)
-        if text and not _BOILERPLATE.match(text):
+        if text and not BOILERPLATE.match(text):
             blocks.append(text)
     return "\n\n".join(blocks)
 
 
-def extract_body(page: Page) -> str | None:
+def extract_body(page: Page, title: str | None = None) -> str | None:
+    """Per-site body selectors win; otherwise the generic extractor (crawler/extract/body.py)."""
     rules = page.rules
     if rules.body and (found := page.tree.cssselect(rules.body)):
-        container = found[0]
+        container = copy(found[0])  # the page's tree is shared with the comment extractor
         for sel in rules.body_exclude:
             for el in container.cssselect(sel):
                 el.drop_tree()
         return _paragraphs_from(container) or None
-    text = trafilatura.extract(page.html, url=page.url, include_comments=False, include_tables=False,
-                               favor_precision=False, deduplicate=False)
-    if not text:
-        return None
-    paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
-    paragraphs = [p for p in paragraphs if not _BOILERPLATE.match(p)]
-    return "\n\n".join(paragraphs) or None
+    return extract_generic_body(page, title)
 
 
 def looks_like_article(page: Page) -> tuple[bool, str]:
@@ -252,14 +239,11 @@ def looks_like_article(page: Page) -> tuple[bool, str]:
 def parse_article(page: Page, *, site: str | None = None, with_comments: bool = True) -> ArticleItem:
     if page.tree.xpath("//title[contains(translate(., 'NOTFUD', 'notfud'), 'page not found')]"):
         raise NotAnArticle("an error page (not found)")
-    body = extract_body(page)
     title = extract_title(page)
+    body = extract_body(page, title)
     if not body or not title:
         ok, reason = looks_like_article(page)
         raise NotAnArticle("no article body found" if ok else reason)
-    paragraphs = body.split("\n\n")
-    if len(paragraphs) > 1 and paragraphs[0].strip().casefold() == title.strip().casefold():
-        body = "\n\n".join(paragraphs[1:])  # the headline is a field of its own, not body text
     published, modified = extract_dates(page)
     canonical = page.tree.xpath("//link[@rel='canonical']/@href")
     from ..urls import canonical_url

@@ -29,6 +29,11 @@ class NotHTML(NotAnArticle):
     """The bytes are not an HTML document (empty, binary, PDF, ...)."""
 
 
+# HTML comments and processing instructions carry no article text; dropping them at parse
+# time gives trafilatura the same tree it builds itself, so it can work on ours (no second parse).
+_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+
+
 def _walk_json_ld(node, out: list[dict]) -> None:
     if isinstance(node, list):
         for child in node:
@@ -66,7 +71,7 @@ class Page:
         if not text.strip():
             raise NotHTML("empty document")
         try:
-            tree = lxml.html.document_fromstring(text)
+            tree = lxml.html.document_fromstring(text, parser=_PARSER)
         except (etree.ParserError, ValueError) as exc:
             raise NotHTML(f"unparseable HTML: {exc}") from exc
         return cls(url=url, html=text, tree=tree,

@@ -1,0 +1,197 @@
+"""The article body: trafilatura on the page's own tree, then newsdesk's general post-processing.
+
+trafilatura (the best open-source generic extractor) finds the main text block. What it
+gets wrong on news pages is page furniture it keeps (headline and standfirst repeated at the
+top, hidden microdata, "READ MORE"/newsletter/share lines, captions, date lines) and text it
+drops (embedded posts such as tweets, bodies split over sibling containers around ads).
+Each rule below is general: it names a kind of furniture any news site has, never a site.
+"""
+from __future__ import annotations
+
+import re
+from copy import copy
+
+import trafilatura
+
+from .page import Page
+
+# Hidden blocks (schema.org microdata copies, tooltips, collapsed widgets) are invisible to a
+# reader; trafilatura reads them as text.
+_HIDDEN = ("//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), 'display:none') "
+           "or contains(translate(@style, ' ', ''), 'visibility:hidden')]")
+
+
+
+# Lines that are page furniture, not article text, on any news site.
+BOILERPLATE = re.compile(
+    r"^(share this( article| story)?|share( on)? (facebook|twitter)|thoughts on the above story\??.*|"
+    r"\d+\s+comments?(/s)?|comments?|what do you think about this article\??|comment \*|"
+    r"leave a (reply|comment)|tell us what you think.*|"
+    r"(photo|image|picture) (credit|source)s?:.*|advertisement|read more|related:.*|recent news|popular stories|"
+    r"(read|see) (more|also|next):.*|don'?t miss:?|also on [\w.]+ .*|more:.*|"
+    r"(sign up|subscribe)( now)? (for|to) (our|the) .*newsletter.*|follow us on.*|click here to .*|"
+    r"like this story\? share it.*|copyright ©.*|© \d{4}.*|all rights reserved\.?|"
+    r"this (article|copy) is for your personal,? non-commercial use only.*|"
+    r"thanks? (you )?for signing up!?|"
+    r"updated( at)?:? \d{1,2}:\d{2}.*)$", re.I)
+
+_WORD = re.compile(r"\w+")
+
+_MONTH = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janeiro|fevereiro|março|abril|maio|junho|julho|"
+          r"agosto|setembro|outubro|novembro|dezembro|gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|"
+          r"settembre|ottobre|dicembre|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|"
+          r"avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|junio|julio|septiembre|"
+          r"octubre|noviembre|diciembre)\w*")
+_DATE = re.compile(r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|%s\.? \d{1,2},? \d{4}|"
+                   r"\d{1,2}\.? (de )?%s( de)? \d{4}|\d{1,2}:\d{2})" % (_MONTH, _MONTH), re.I)
+# What makes a short line with a date a dateline rather than a sentence: a weekday, or a word
+# such as "Published"/"Updated"/"by" (in the languages the benchmark and the fixtures cover).
+_DATELINE_WORD = re.compile(
+    r"\b(published|updated|posted|last modified|by|publicado|atualizado|actualizado|pubblicato|aggiornato|"
+    r"veröffentlicht|aktualisiert|publié|mis à jour|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.|segunda|terça|quarta|quinta|sexta|sábado|domingo|"
+    r"lunedì|martedì|mercoledì|giovedì|venerdì|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes)\b|"
+    r"기사입력|입력|수정|発行|更新", re.I)
+
+
+def _is_dateline(paragraph: str) -> bool:
+    return (len(paragraph.split()) <= 14 and not paragraph.startswith(("—", "-—"))
+            and bool(_DATE.search(paragraph)) and bool(_DATELINE_WORD.search(paragraph)))
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(text)).casefold()
+
+
+# Embedded posts are quoted by the article (a statement, a reaction) and read as part of it;
+# trafilatura drops them with the embed's markup.
+_EMBEDDED_POSTS = "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')]"
+
+
+def _ws(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _post_paragraphs(quote) -> list[str]:
+    """An embedded post's text and its attribution line ("— Name (@handle) date")."""
+    quote = copy(quote)
+    quote.tail = None
+    for br in quote.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    paragraphs = []
+    for p in list(quote.iter("p")):
+        paragraphs.extend(_ws(line) for line in p.text_content().split("\n"))
+        p.drop_tree()
+    paragraphs.append(_ws(quote.text_content()))
+    return [p for p in paragraphs if p]
+
+
+def restore_embedded_posts(page: Page, paragraphs: list[str]) -> list[str]:
+    """Put back embedded posts after the body paragraph that precedes them on the page."""
+    quotes = page.tree.xpath(_EMBEDDED_POSTS)
+    if not quotes or not paragraphs:
+        return paragraphs
+    where = {_norm(p): i for i, p in enumerate(paragraphs)}
+    present = _norm(" ".join(paragraphs))
+    inserts: dict[int, list[str]] = {}
+    for quote in quotes:
+        post = _post_paragraphs(quote)
+        if not post or _norm(post[0]) in present or _norm(post[-1]) in present:
+            continue
+        for before in quote.xpath("preceding::p[position() <= 8]")[::-1]:
+            if (i := where.get(_norm(before.text_content()))) is not None:
+                inserts.setdefault(i, []).extend(post)
+                break
+    if not inserts:
+        return paragraphs
+    out = []
+    for i, p in enumerate(paragraphs):
+        out.append(p)
+        out.extend(inserts.get(i, ()))
+    return out
+
+
+def trafilatura_text(page: Page) -> str:
+    # trafilatura copies the tree it is given, so the page's own tree stays intact for the
+    # other field functions and the comment extractor.
+    return trafilatura.extract(page.tree, url=page.url, include_comments=False, include_tables=True,
+                               prune_xpath=_HIDDEN) or ""
+
+
+def _link_texts(page: Page) -> set[str]:
+    """Normalised text of every link on the page: a paragraph that is nothing but one of them
+    is a teaser for another page ("READ MORE", related stories), not article text."""
+    out = set()
+    for a in page.tree.iter("a"):
+        text = _norm(a.text_content())
+        if text:
+            out.add(text)
+    return out
+
+
+_URL_TEXT = re.compile(r"https?://|www\.", re.I)
+
+
+def _is_teaser(paragraph: str, links: set[str]) -> bool:
+    text = paragraph[2:] if paragraph.startswith("- ") else paragraph
+    norm = _norm(text)
+    return len(norm.split()) >= 3 and norm in links and not _URL_TEXT.search(text)
+
+
+_SPLIT_BLOCKS = ("./p | ./h2 | ./h3 | ./ul/li | ./ol/li | ./blockquote | ./div/p | ./div/h2 | ./div/h3")
+
+
+def _same_kind(a, b) -> bool:
+    return a is not None and b is not None and a.tag == b.tag and a.get("class") == b.get("class") and a is not b
+
+
+def restore_split_body(page: Page, paragraphs: list[str]) -> list[str]:
+    """Some CMSs cut the body into several containers of one class around ads and embeds;
+    trafilatura keeps one of them. Put the paragraphs of the others back, in page order."""
+    if len(paragraphs) < 2:
+        return paragraphs
+    have = {_norm(p) for p in paragraphs}
+    counts: dict = {}
+    for p in page.tree.iter("p"):
+        if _norm(p.text_content()) in have and (parent := p.getparent()) is not None:
+            counts[parent] = counts.get(parent, 0) + 1
+    if not counts:
+        return paragraphs
+    container = max(counts, key=counts.get)
+    klass = container.get("class")
+    if not klass or counts[container] < 2:
+        return paragraphs
+    parent = container.getparent()
+    parts = [part for part in page.tree.xpath(f"//{container.tag}[@class=$klass]", klass=klass)
+             if part is container or _same_kind(part.getparent(), parent)]
+    if len(parts) < 2:
+        return paragraphs
+    before, after, seen_container = [], [], False
+    for part in parts:
+        if part is container:
+            seen_container = True
+            continue
+        found = [t for t in (_ws(b.text_content()) for b in part.xpath(_SPLIT_BLOCKS)) if t and _norm(t) not in have]
+        (after if seen_container else before).extend(found)
+    restored = before + after
+    if sum(len(t.split()) for t in restored) < 20 * len(restored) / 2 or not restored:
+        return paragraphs
+    return before + paragraphs + after
+
+
+def extract_generic_body(page: Page, title: str | None = None) -> str | None:
+    """The body as paragraphs separated by one blank line, or None when there is none."""
+    text = trafilatura_text(page)
+    if not text:
+        return None
+    paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
+    links = _link_texts(page)
+    paragraphs = [p for p in paragraphs if not (BOILERPLATE.match(p) or _is_teaser(p, links) or _is_dateline(p))]
+    paragraphs = restore_split_body(page, paragraphs)
+    paragraphs = restore_embedded_posts(page, paragraphs)
+    if title:
+        # the headline is a field of its own, not body text
+        headline = _norm(title)
+        paragraphs = [p for i, p in enumerate(paragraphs) if not (i < 3 and _norm(p) == headline)]
+    return "\n\n".join(paragraphs) or None
