@@ -3,9 +3,13 @@
     from crawler.extract import extract_page
     item = extract_page(html_bytes, "https://site/2024/01/02/story/")
 
-Each field has a small function taking the parsed Page; the order of trust is readable
-in each: per-site rules → JSON-LD → OpenGraph/article:*/Dublin Core meta → <time> →
-bylines in the text → the URL last.
+Each field has a small function taking the parsed Page, and reads the page's sources in one
+documented order of trust (README "Extraction"):
+
+    per-site rules → JSON-LD (NewsArticle and friends, @graph) → microdata →
+    OpenGraph / article:* / Dublin Core meta → <time datetime> → bylines in the text → the URL
+
+The body comes from per-site rules when present, else from crawler/extract/body.py.
 """
 from __future__ import annotations
 
@@ -15,29 +19,30 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..items import ArticleItem
+from .authors import clean_author_names
 from .body import BOILERPLATE, extract_generic_body
-from .dates import parse_date
+from .dates import ambiguous_numeric, locale_date_order, order_from_examples, parse_date
 from .page import NotAnArticle, NotHTML, Page  # noqa: F401 (re-exported)
 from .rules import SiteRules
 
-
+__all__ = ["extract_page", "parse_article", "looks_like_article", "NotAnArticle", "NotHTML", "Page", "SiteRules",
+           "clean_author_names"]
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "ReviewNewsArticle", "LiveBlogPosting", "TechArticle", "Report"}
+                 "OpinionNewsArticle", "ReviewNewsArticle", "LiveBlogPosting", "TechArticle", "Report",
+                 "BackgroundNewsArticle", "AskPublicNewsArticle", "SatiricalArticle", "ScholarlyArticle",
+                 "SocialMediaPosting", "WebPage"}
 
-# A byline like the seed page's: "By: Earnest Jones | 12-07-2016 | News".
-_BYLINE = re.compile(r"^\s*By:?\s+(?P<authors>[^|\n]{2,120}?)\s*(?:\|\s*(?P<date>[^|\n]{6,40}?)\s*"
-                     r"(?:\|\s*(?P<section>[^|\n]{2,60}?))?)?\s*$", re.I)
-_ROLE = re.compile(r"\b(staff|senior|chief|correspondent|reporter|editor|writer|columnist|contributor|"
-                   r"staff writer|news desk|wire|press)\b.*$", re.I)
-_EMAIL = re.compile(r"\S+@\S+")
-def _json_ld_article(page: Page) -> dict | None:
-    for obj in page.json_ld:
-        types = obj.get("@type")
-        types = set(types) if isinstance(types, list) else {types}
-        if types & ARTICLE_TYPES:
-            return obj
-    return None
+# A byline: a lead word, the names, then date/section parts after separators
+# ("By: Earnest Jones | 12-07-2016 | News", "Von Hans Müller · 12.03.2019", "Por Ana Ruiz - 3 horas").
+_BYLINE_LEAD = re.compile(r"^\s*(?:(?i:written by|posted by|by|von|por|par|door|av|af|autor(?:a|in)?:)|di)\s*:?\s+")
+_BYLINE_SEP = re.compile(r"\s+[|•·—–]\s+|\s+-\s+|\s*\|\s*|\n")
+_UPDATED = re.compile(r"^(updated|last updated|modified|actualizado|atualizado|aktualisiert|mis à jour|aggiornato)\b"
+                      r"\s*(on|at|:)?\s*", re.I)
+_PUBLISHED = re.compile(r"^(published|posted|publicado|veröffentlicht|publié|pubblicato)\b\s*(on|at|:)?\s*", re.I)
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
+_IN_COMMENTS = ("ancestor::*[contains(@class, 'comment') or contains(@id, 'comment') or contains(@class, 'reply')"
+                " or contains(@class, 'related') or self::aside or self::footer]")
 
 
 def _text(el) -> str:
@@ -51,105 +56,228 @@ def _css_first(page: Page, selector: str | None):
     return found[0] if found else None
 
 
+def _memo(page: Page, key: str, compute):
+    if key not in page.memo:
+        page.memo[key] = compute()
+    return page.memo[key]
+
+
+def _json_ld_article(page: Page) -> dict:
+    def find() -> dict:
+        best = {}
+        for obj in page.json_ld:
+            types = obj.get("@type")
+            types = set(types) if isinstance(types, list) else {types}
+            if types & ARTICLE_TYPES - {"WebPage"}:
+                return obj
+            if "WebPage" in types and not best:
+                best = obj  # a WebPage carries dates and authors on some sites; an article wins
+        return best
+    return _memo(page, "json_ld_article", find)
+
+
+def _ld(page: Page, key: str):
+    value = _json_ld_article(page).get(key)
+    return value if value not in ("", [], None) else None
+
+
+def _micro(page: Page, key: str) -> str | None:
+    values = page.microdata.get(key)
+    return values[0] if values else None
+
+
+def _site_names(page: Page) -> tuple[str, ...]:
+    publisher = _ld(page, "publisher")
+    names = [page.meta_first("og:site_name", "application-name", "twitter:site") or "",
+             publisher.get("name", "") if isinstance(publisher, dict) else "",
+             urlsplit(page.url).hostname or ""]
+    host = (urlsplit(page.url).hostname or "").removeprefix("www.")
+    names += [host, host.split(".")[0]]
+    return tuple(n.lstrip("@") for n in names if isinstance(n, str) and n)
+
+
+# --- bylines in the text -----------------------------------------------------------------------
+
+
 def _byline(page: Page) -> dict | None:
-    for el in page.tree.xpath("//*[contains(@class,'meta') or contains(@class,'byline') or self::p or self::div]"
-                              "[starts-with(normalize-space(.), 'By')]"):
-        text = _text(el)
-        if len(text) > 200:
+    """The first byline in the page's text: {"authors", "date", "modified", "section"} (strings)."""
+    return _memo(page, "byline", lambda: _find_byline(page))
+
+
+_TEXT_NODES = "//body//text()[not(parent::script or parent::style)]"
+
+
+def _find_byline(page: Page) -> dict | None:
+    # The element holding a text node that starts with a lead word ("By", "Von", ...) is the
+    # byline block, whatever its markup.
+    for node in page.tree.xpath(_TEXT_NODES):
+        if not _BYLINE_LEAD.match(node) or len(node) > 200:
             continue
-        if m := _BYLINE.match(text):
-            return m.groupdict()
+        el = node.getparent()
+        if node.is_tail:
+            el = el.getparent()
+        if el is None or el.xpath(_IN_COMMENTS):
+            continue
+        for block in (el, el.getparent()):
+            if block is None:
+                break
+            text = block.text_content().strip()
+            if len(text) <= 200 and _BYLINE_LEAD.match(text):
+                if parsed := _parse_byline(text):
+                    return parsed
     return None
 
 
+def _parse_byline(text: str) -> dict | None:
+    text = _BYLINE_LEAD.sub("", text, count=1)
+    parts = [p.strip() for p in _BYLINE_SEP.split(text) if p and p.strip()]
+    if not parts:
+        return None
+    out = {"authors": parts[0], "date": None, "modified": None, "section": None}
+    for part in parts[1:]:
+        if m := _UPDATED.match(part):
+            out["modified"] = out["modified"] or part[m.end():]
+        elif m := _PUBLISHED.match(part):
+            out["date"] = out["date"] or part[m.end():]
+        elif out["date"] is None and re.search(r"\d", part):
+            out["date"] = part
+        elif out["section"] is None and out["date"] is not None and len(part) <= 40:
+            out["section"] = part
+    return out
+
+
+# --- fields ------------------------------------------------------------------------------------
+
+
 def extract_title(page: Page) -> str | None:
-    rules = page.rules
-    if el := _css_first(page, rules.title):
+    if el := _css_first(page, page.rules.title):
         return _text(el)
-    if (obj := _json_ld_article(page)) and isinstance(obj.get("headline"), str):
-        return obj["headline"].strip()
-    for xp in ("//h1[contains(@class,'title')]", "//article//h1", "//h1"):
-        if found := page.tree.xpath(xp):
-            if text := _text(found[0]):
-                return text
-    if title := page.meta_first("og:title", "twitter:title", "dc.title"):
-        return title
+    for value in (_ld(page, "headline"), _ld(page, "name"), _micro(page, "headline")):
+        if isinstance(value, str) and value.strip():
+            return re.sub(r"\s+", " ", value).strip()
+    h1 = [t for t in (_text(e) for e in page.tree.xpath("//h1[not(" + _IN_COMMENTS[:-1] + "])]")[:3]) if t]
+    meta = page.meta_first("og:title", "twitter:title", "dc.title")
+    if meta and h1 and _same_text(meta, h1):
+        return next(t for t in h1 if _same_text(meta, [t]))
+    if meta:
+        return _strip_site_name(meta, page)
+    if h1:
+        return h1[0]
     titles = page.tree.xpath("//title/text()")
-    return re.split(r"\s[-|–]\s", titles[0].strip())[0] if titles else None
+    return _strip_site_name(titles[0].strip(), page) if titles and titles[0].strip() else None
 
 
-def clean_author_names(raw) -> list[str]:
-    if raw is None:
-        return []
-    if isinstance(raw, dict):
-        raw = raw.get("name")
-    if isinstance(raw, list):
-        names = []
-        for r in raw:
-            names.extend(clean_author_names(r))
-        return list(dict.fromkeys(names))
-    if not isinstance(raw, str):
-        return []
-    text = _EMAIL.sub("", raw)
-    text = re.sub(r"^\s*by:?\s+", "", text, flags=re.I)
-    parts = re.split(r"\s*(?:,|&|\band\b|\bund\b|\bet\b|\by\b|;)\s*", text)
-    names = []
-    for part in parts:
-        part = _ROLE.sub("", part).strip(" .,-|")
-        if part and not re.search(r"\d", part) and len(part.split()) <= 5 and part.lower() != "staff":
-            names.append(part)
-    return list(dict.fromkeys(names))
+def _same_text(a: str, candidates: list[str]) -> bool:
+    norm = lambda s: " ".join(re.findall(r"\w+", s)).casefold()  # noqa: E731
+    return any(norm(a) == norm(c) or norm(c) and norm(a).startswith(norm(c)) for c in candidates)
+
+
+def _strip_site_name(title: str, page: Page) -> str:
+    """og:title and <title> often end with " | Site" or " - Site"."""
+    parts = re.split(r"\s+[|–—-]\s+", title)
+    if len(parts) > 1:
+        names = {n.casefold() for n in _site_names(page)}
+        if parts[-1].casefold() in names or len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split()):
+            return " - ".join(parts[:-1]).strip()
+    return title.strip()
 
 
 def extract_authors(page: Page) -> list[str]:
-    rules = page.rules
-    sources = []
-    if rules.authors:
-        sources.append([_text(e) for e in page.tree.cssselect(rules.authors)])
-    if obj := _json_ld_article(page):
-        sources.append(obj.get("author"))
-    sources.append(page.meta.get("author") or page.meta.get("article:author") or page.meta.get("dc.creator"))
-    if byline := _byline(page):
-        sources.append(byline["authors"])
-    sources.append([_text(e) for e in page.tree.xpath("//*[@rel='author' or contains(@class,'author')]")[:3]])
+    rules, sites = page.rules, _site_names(page)
+    sources = (
+        lambda: [_text(e) for e in page.tree.cssselect(rules.authors)] if rules.authors else None,
+        lambda: _ld(page, "author") or _ld(page, "creator"),
+        lambda: page.microdata.get("author"),
+        lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
+        lambda: (_byline(page) or {}).get("authors"),
+        lambda: [_text(e) for e in page.tree.xpath(_AUTHOR_ELEMENTS)[:3]],
+    )
     for source in sources:
-        if names := clean_author_names(source):
+        if names := clean_author_names(source(), site_names=sites):
             return names
     return []
+
+
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
+                "sailthru.author")
+_AUTHOR_ELEMENTS = ("//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ') or "
+                    "contains(@class, 'author-name') or contains(@class, 'byline__name')][not("
+                    + _IN_COMMENTS[:-1] + "])]")
+
+
+def _date_order(page: Page) -> str:
+    """How this page writes numeric dates: the site's rule, other dates on the page, its locale."""
+    def infer() -> str:
+        if page.rules.date_order:
+            return page.rules.date_order
+        text = " ".join(page.tree.xpath("//body//text()[not(parent::script or parent::style)]"))
+        return order_from_examples(text) or locale_date_order(_declared_language(page, region=True),
+                                                              urlsplit(page.url).hostname)
+    return _memo(page, "date_order", infer)
+
+
+def _parse(page: Page, value) -> datetime | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    order = _date_order(page) if ambiguous_numeric(value) else None
+    return parse_date(value, tz=page.rules.timezone, date_order=order, fetched_at=page.fetched_at,
+                      language=_declared_language(page))
+
+
+def _first_date(page: Page, values) -> datetime | None:
+    for value in values:
+        if (parsed := _parse(page, value)) is not None:
+            return parsed
+    return None
+
+
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued",
+                   "dcterms.issued", "dc.date", "dcterms.date", "dcterms.created", "pubdate", "publishdate",
+                   "publish-date", "parsely-pub-date", "sailthru.date", "date", "og:pubdate", "article.published")
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
+                  "dcterms.modified", "last-modified", "article.updated")
+# A <time> saying when the article was updated, not published.
+_MODIFIED_TIME = ("self::*[contains(@class, 'update') or contains(@class, 'modif') or @itemprop='dateModified'] | "
+                  "ancestor::*[contains(@class, 'update') or contains(@class, 'modif')]")
 
 
 def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     """(published, modified), kept apart; the site's time zone is applied to naive values."""
     r = page.rules
-    kw = {"tz": r.timezone, "date_order": r.date_order, "fetched_at": page.fetched_at}
-    published = modified = None
+    published = None
     if el := _css_first(page, r.published):
-        published = parse_date(el.get("datetime") or _text(el), **kw)
-    obj = _json_ld_article(page) or {}
-    published = published or parse_date(obj.get("datePublished"), **kw)
-    modified = parse_date(obj.get("dateModified"), **kw)
-    published = published or parse_date(page.meta_first("article:published_time", "datePublished",
-                                                         "dc.date", "dc.date.issued", "pubdate"), **kw)
-    modified = modified or parse_date(page.meta_first("article:modified_time", "dateModified",
-                                                      "og:updated_time"), **kw)
-    if published is None:
-        for value in page.tree.xpath("//article//time/@datetime | //time[@itemprop='datePublished']/@datetime"):
-            if published := parse_date(value, **kw):
-                break
-    if published is None and (byline := _byline(page)) and byline.get("date"):
-        published = parse_date(byline["date"], **kw)
-    if published is None and (m := re.search(r"/(20\d{2}|19\d{2})/(\d{2})/(\d{2})/", urlsplit(page.url).path)):
-        published = parse_date("-".join(m.groups()), **kw)
+        published = _parse(page, el.get("datetime") or el.get("content") or _text(el))
+    times = page.tree.xpath("//time[@datetime][not(" + _IN_COMMENTS[:-1] + "])]")
+    published = published or _first_date(page, [
+        _ld(page, "datePublished"), _ld(page, "dateCreated"), _micro(page, "datePublished"),
+        *(page.meta_first(k) for k in _PUBLISHED_META),
+        *(t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None),
+        *(t.get("datetime") for t in times if not t.xpath(_MODIFIED_TIME)),
+    ])
+    byline = _byline(page) or {}
+    if published is None and byline.get("date"):
+        published = _parse(page, byline["date"])
+    if published is None and (m := _URL_DATE.search(urlsplit(page.url).path)):
+        published = _parse(page, "-".join(m.groups()))
+    modified = _first_date(page, [
+        _ld(page, "dateModified"), _micro(page, "dateModified"), *(page.meta_first(k) for k in _MODIFIED_META),
+        *(t.get("datetime") for t in times if t.xpath(_MODIFIED_TIME)),
+        byline.get("modified"),
+    ])
     return published, modified
 
 
 def extract_section(page: Page) -> str | None:
     if el := _css_first(page, page.rules.section):
         return _text(el)
-    obj = _json_ld_article(page) or {}
-    if isinstance(obj.get("articleSection"), str):
-        return obj["articleSection"]
-    if section := page.meta_first("article:section"):
+    value = _ld(page, "articleSection") or _micro(page, "articleSection")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if section := page.meta_first("article:section", "section", "parsely-section"):
         return section
     if (byline := _byline(page)) and byline.get("section"):
         return byline["section"].strip()
@@ -158,40 +286,68 @@ def extract_section(page: Page) -> str | None:
 
 def extract_tags(page: Page) -> list[str]:
     tags = page.meta.get("article:tag") or []
-    obj = _json_ld_article(page) or {}
-    if not tags and obj.get("keywords"):
-        kw = obj["keywords"]
+    kw = _ld(page, "keywords") or _micro(page, "keywords")
+    if not tags and kw:
         tags = kw if isinstance(kw, list) else [t.strip() for t in str(kw).split(",")]
     if not tags:
         tags = [_text(a) for a in page.tree.xpath("//a[@rel='tag']")]
-    return list(dict.fromkeys(t for t in tags if t))
+    return list(dict.fromkeys(t for t in tags if isinstance(t, str) and t))
 
 
 def extract_image(page: Page) -> str | None:
-    if image := page.meta_first("og:image", "twitter:image"):
+    image = _ld(page, "image")
+    if isinstance(image, list):
+        image = image[0] if image else None
+    if isinstance(image, dict):
+        image = image.get("url")
+    if isinstance(image, str) and image.strip():
+        return urljoin(page.url, image.strip())
+    if image := page.meta_first("og:image", "twitter:image", "twitter:image:src"):
         return urljoin(page.url, image)
     for src in page.tree.xpath("//article//img/@src | //figure//img/@src"):
         return urljoin(page.url, src)
     return None
 
 
+def _declared_language(page: Page, region: bool = False) -> str | None:
+    """The language the page declares: <html lang>, then og:locale, content-language, dc.language, JSON-LD."""
+    lang = (page.rules.language or page.tree.get("lang") or page.tree.get("xml:lang")
+            or page.meta_first("og:locale", "content-language", "dc.language", "language") or _ld(page, "inLanguage"))
+    if not isinstance(lang, str) or not lang.strip():
+        return None
+    lang = lang.strip().replace("_", "-")
+    return lang if region else lang.split("-")[0].lower()
+
+
 def extract_language(page: Page, body: str | None) -> str | None:
+    """The body's language as detected by py3langid; the declared one when the body is short or
+    the detector is unsure (templates often keep lang="en" on pages in other languages)."""
     if page.rules.language:
         return page.rules.language
-    lang = (page.tree.get("lang") or page.meta_first("og:locale", "content-language", "dc.language") or "")
-    lang = lang.replace("_", "-").split("-")[0].lower()
-    if lang:
-        return lang
-    if body:
-        import py3langid
+    declared = _declared_language(page)
+    if body and len(body) >= 200:
+        detected, confidence = _language_identifier().classify(body[:800])
+        if confidence >= 0.9 or not declared:
+            return detected
+    return declared
 
-        return py3langid.classify(body[:2000])[0]
-    return None
+
+_IDENTIFIER = None
+
+
+def _language_identifier():
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _IDENTIFIER
 
 
 def extract_lead(page: Page, body: str | None) -> str | None:
-    if description := page.meta_first("description", "og:description"):
-        return description
+    value = _ld(page, "description") or page.meta_first("description", "og:description", "twitter:description")
+    if isinstance(value, str) and value.strip():
+        return value.strip()
     return body.split("\n\n")[0] if body else None
 
 
@@ -213,14 +369,18 @@ def extract_body(page: Page, title: str | None = None) -> str | None:
             for el in container.cssselect(sel):
                 el.drop_tree()
         return _paragraphs_from(container) or None
-    return extract_generic_body(page, title)
+    headlines = (title, page.meta_first("og:title"), *(_text(h) for h in page.tree.iter("h1")))
+    return extract_generic_body(page, headlines)
+
+
+_NOT_FOUND = "//title[contains(translate(., 'NOTFUD', 'notfud'), 'not found') or contains(., '404')]"
 
 
 def looks_like_article(page: Page) -> tuple[bool, str]:
-    if _json_ld_article(page) or page.meta_first("og:type") == "article":
-        return True, "article markup"
-    if page.tree.xpath("//title[contains(translate(., 'NOTFUD', 'notfud'), 'not found')]"):
+    if page.tree.xpath(_NOT_FOUND):
         return False, "an error page (not found)"
+    if _json_ld_article(page).get("@type") not in (None, "WebPage") or page.meta_first("og:type") == "article":
+        return True, "article markup"
     # Listings repeat headline links (teasers); an article page has one headline.
     teasers = page.tree.xpath("//main//h2/a | //main//h3/a | //article//h2/a | //*[contains(@class,'teaser') "
                               "or contains(@class,'post-list') or contains(@class,'entry-summary')]//a[1]")
@@ -275,5 +435,9 @@ def parse_article(page: Page, *, site: str | None = None, with_comments: bool = 
 def extract_page(body: bytes | str, url: str, *, rules: SiteRules | None = None, site: str | None = None,
                  fetched_at: datetime | None = None, encoding: str | None = None,
                  with_comments: bool = True) -> ArticleItem:
+    """Bytes (or text) of one page and its URL → the article item (comments included by default).
+
+    Raises NotAnArticle (with ``.reason``) for listings, error pages, empty or non-HTML input.
+    """
     page = Page.parse(body, url, fetched_at=fetched_at, rules=rules, encoding=encoding)
     return parse_article(page, site=site, with_comments=with_comments)

@@ -180,8 +180,12 @@ def restore_split_body(page: Page, paragraphs: list[str]) -> list[str]:
     return before + paragraphs + after
 
 
-def extract_generic_body(page: Page, title: str | None = None) -> str | None:
-    """The body as paragraphs separated by one blank line, or None when there is none."""
+def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | None:
+    """The body as paragraphs separated by one blank line, or None when there is none.
+
+    ``headlines`` are the page's title(s): repeated at the top of the text, they are dropped
+    (the headline is a field of its own, not body text).
+    """
     text = trafilatura_text(page)
     if not text:
         return None
@@ -190,8 +194,6 @@ def extract_generic_body(page: Page, title: str | None = None) -> str | None:
     paragraphs = [p for p in paragraphs if not (BOILERPLATE.match(p) or _is_teaser(p, links) or _is_dateline(p))]
     paragraphs = restore_split_body(page, paragraphs)
     paragraphs = restore_embedded_posts(page, paragraphs)
-    if title:
-        # the headline is a field of its own, not body text
-        headline = _norm(title)
-        paragraphs = [p for i, p in enumerate(paragraphs) if not (i < 3 and _norm(p) == headline)]
+    heads = {_norm(h) for h in headlines if h}
+    paragraphs = [p for i, p in enumerate(paragraphs) if not (i < 3 and _norm(p) in heads)]
     return "\n\n".join(paragraphs) or None

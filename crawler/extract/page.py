@@ -45,6 +45,33 @@ def _walk_json_ld(node, out: list[dict]) -> None:
             out.append(node)
 
 
+_ARTICLE_SCOPES = ("//*[@itemscope][contains(@itemtype, 'Article') or contains(@itemtype, 'BlogPosting') "
+                   "or contains(@itemtype, 'Report')]")
+
+
+def _owning_scope(el):
+    for parent in el.iterancestors():
+        if parent.get("itemscope") is not None:
+            return parent
+    return None
+
+
+def _microdata_value(el, prop: str) -> str | None:
+    if el.get("itemscope") is not None:  # a nested item (author: Person): its name is the value
+        names = el.xpath(".//*[@itemprop='name']")
+        if not names:
+            return None
+        el = names[0]
+    for attr in ("content", "datetime"):
+        if (value := el.get(attr)) and value.strip():
+            return value.strip()
+    if el.tag in ("a", "link") and prop == "url":
+        return el.get("href")
+    if el.tag == "meta":
+        return None
+    return re.sub(r"\s+", " ", el.text_content()).strip() or None
+
+
 @dataclass
 class Page:
     url: str
@@ -52,6 +79,8 @@ class Page:
     tree: lxml.html.HtmlElement
     fetched_at: datetime
     rules: SiteRules = field(default_factory=SiteRules)
+    # Values that several field functions read (the byline, the JSON-LD article), computed once.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, *, fetched_at: datetime | None = None,
@@ -106,6 +135,25 @@ class Page:
             content = el.get("content")
             if key and content is not None and content.strip():
                 out.setdefault(key.strip().lower(), []).append(content.strip())
+        return out
+
+    @cached_property
+    def microdata(self) -> dict[str, list]:
+        """schema.org microdata of the page's article (itemtype *Article/BlogPosting), by itemprop.
+
+        Props of nested scopes (comments, images, the publisher) are left out, except that an
+        ``author`` scope contributes its ``name``.
+        """
+        out: dict[str, list] = {}
+        for scope in self.tree.xpath(_ARTICLE_SCOPES):
+            for el in scope.iterdescendants():
+                prop = el.get("itemprop") if isinstance(el.tag, str) else None
+                if not prop or _owning_scope(el) is not scope:
+                    continue
+                value = _microdata_value(el, prop)
+                if value:
+                    for name in prop.split():
+                        out.setdefault(name, []).append(value)
         return out
 
     def meta_first(self, *keys: str) -> str | None:

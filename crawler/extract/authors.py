@@ -1,0 +1,96 @@
+"""Author names as a reader would write them: one name per author, in byline order.
+
+Bylines and structured data alike carry more than names: "By", roles ("Staff Writer",
+"기자"), dates, e-mail addresses, the site's or an agency's name, and several authors in one
+string ("A and B", "A, B & C"). No library cleans these well across languages, so this is
+hand-written; each pattern says which habit of news sites it undoes.
+"""
+from __future__ import annotations
+
+import re
+
+# "By", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Autor:", "Texto:" ... before the names.
+_LEAD = re.compile(r"^\s*((?i:written\s+by|posted\s+by|reported\s+by|words\s+by|by|von|por|par|door|av|af|"
+                   r"autor(?:in|a)?|author|auteur|texto|text|reportage)|di)\s*[:\-–—]?\s+")
+# Dates, times and "Updated ..." glued after a name in a byline.
+_TAIL = re.compile(r"\s+((?i:updated|published|posted|last updated|am|on|le|el|il)\b|\d).*$")
+# Separators between authors; "and" in the languages the extractor is tested on.
+_SPLIT = re.compile(r"\s*(?:,|;|&|\||/|·|•|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b|\ben\b|\boch\b|\bog\b|"
+                    r"\bweb\b|、|，|및|와|과)\s*", re.I)
+# A role after the name ("Jane Doe, Senior Correspondent") or a whole part that is a role.
+_ROLE_WORDS = (r"staff|staff writer|senior|chief|correspondent|reporter|editor|editors|editorial board|writer|"
+               r"columnist|contributor|contributing|news desk|desk|freelance|photographer|"
+               r"special to|guest|opinion|analyst|intern|redaktion|redacción|redação|redazione|rédaction|"
+               r"korrespondent(?:in)?|redakteur(?:in)?|corresponsal|correspondente|corrispondente|journaliste|"
+               r"journalist|periodista|jornalista|giornalista|envoyé spécial|enviado especial")
+_ROLE_TAIL = re.compile(rf"\s*[,\-–—(]?\s*\b({_ROLE_WORDS})\b.*$", re.I)
+_ROLE_ANYWHERE = re.compile(rf"\b({_ROLE_WORDS})s?\b", re.I)
+_ROLE_ONLY = re.compile(rf"^({_ROLE_WORDS})(\s+({_ROLE_WORDS}))*$", re.I)
+# CJK bylines put the role after the name without a space ("홍길동 기자", "山田太郎記者").
+_CJK_ROLE = re.compile(r"\s*(기자|특파원|객원기자|선임기자|논설위원|記者|特派員|编辑|編輯|记者|通讯员)\s*$")
+_AGENCIES = re.compile(r"^(the\s+)?(associated press|ap|reuters|afp|agence france-presse|dpa|efe|ansa|"
+                       r"bloomberg|upi|pa|press association|cnn wire|staff and agencies|agencies|agencias|"
+                       r"agências|agenzie|wire services?|news services?)$", re.I)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_HANDLE = re.compile(r"(^|\s)@\w+")
+_DATE_OR_TIME = re.compile(r"\d")
+_FOR_SITE = re.compile(r"\s+(for|für|pour|para|per)\s+.+$", re.I)
+
+
+def _candidates(raw) -> list[str]:
+    """Flatten JSON-LD/microdata author values (str, Person dict, list) to strings."""
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        raw = raw.get("name") or raw.get("alternateName")
+    if isinstance(raw, (list, tuple)):
+        out = []
+        for item in raw:
+            out.extend(_candidates(item))
+        return out
+    return [raw] if isinstance(raw, str) else []
+
+
+def _clean_part(part: str, site_names: set[str]) -> str | None:
+    part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'")
+    if _AGENCIES.match(part):
+        return None
+    part = _TAIL.sub("", part)
+    part = _CJK_ROLE.sub("", part.strip(" .,:;-–—|()[]\"'"))
+    part = _ROLE_TAIL.sub("", part).strip(" .,:;-–—|()[]\"'")
+    part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
+    if not part or _ROLE_ONLY.match(part) or _AGENCIES.match(part):
+        return None
+    if part.casefold() in site_names or _DATE_OR_TIME.search(part):
+        return None
+    words = part.split()
+    if len(words) > 5 or len(part) > 60:
+        return None
+    # An all-lowercase Latin "name" is a sentence fragment, not a byline.
+    if part.isascii() and part == part.lower():
+        return None
+    return " ".join(words)
+
+
+def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
+    """Names from a byline string, a JSON-LD ``author`` value or a list of either."""
+    sites = {s.casefold() for s in site_names if s}
+    names: list[str] = []
+    for text in _candidates(raw):
+        text = _URL.sub(" ", _EMAIL.sub(" ", text))
+        text = re.sub(r"\s+", " ", text).strip()
+        text = _LEAD.sub("", text)
+        text = _FOR_SITE.sub("", text)
+        for i, part in enumerate(_SPLIT.split(text)):
+            if i and _ROLE_ANYWHERE.search(part):
+                continue  # "Jane Doe, AP Science Writer": a role after a separator describes the name before it
+            if name := _clean_part(part, sites):
+                names.append(name)
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            unique.append(name)
+    return unique
