@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates"]
+COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "extract"]
 
 
 class CommandError(Exception):

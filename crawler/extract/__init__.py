@@ -13,9 +13,10 @@ The body comes from per-site rules when present, else from crawler/extract/body.
 """
 from __future__ import annotations
 
+import html
 import re
 from copy import copy
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from ..items import ArticleItem
@@ -78,6 +79,8 @@ def _json_ld_article(page: Page) -> dict:
 
 def _ld(page: Page, key: str):
     value = _json_ld_article(page).get(key)
+    if isinstance(value, str):
+        value = html.unescape(value).strip()  # JSON-LD is often HTML-escaped twice ("&amp;#8216;")
     return value if value not in ("", [], None) else None
 
 
@@ -152,11 +155,15 @@ def _parse_byline(text: str) -> dict | None:
 def extract_title(page: Page) -> str | None:
     if el := _css_first(page, page.rules.title):
         return _text(el)
+    sites = {n.casefold() for n in _site_names(page)}
     for value in (_ld(page, "headline"), _ld(page, "name"), _micro(page, "headline")):
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip() and value.strip().casefold() not in sites:
             return re.sub(r"\s+", " ", value).strip()
     h1 = [t for t in (_text(e) for e in page.tree.xpath("//h1[not(" + _IN_COMMENTS[:-1] + "])]")[:3]) if t]
     meta = page.meta_first("og:title", "twitter:title", "dc.title")
+    meta = html.unescape(meta).strip() if meta else None
+    if meta and meta.casefold() in sites:
+        meta = None  # some sites put their own name in og:title
     if meta and h1 and _same_text(meta, h1):
         return next(t for t in h1 if _same_text(meta, [t]))
     if meta:
@@ -180,6 +187,26 @@ def _strip_site_name(title: str, page: Page) -> str:
         if parts[-1].casefold() in names or len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split()):
             return " - ".join(parts[:-1]).strip()
     return title.strip()
+
+
+_DEK_CLASSES = ("dek", "standfirst", "subtitle", "subheadline", "sub-headline", "sub-title", "article-subtitle",
+                "article__dek", "article-dek", "entry-subtitle", "post-subtitle", "article-standfirst", "lede-text",
+                "summary", "article-summary", "article__summary", "excerpt", "intro", "article-intro")
+# A standfirst sits right under the headline: look at the elements following the first <h1>.
+_DEK_NEAR_H1 = ("(//h1)[1]/following::*[position() <= 40][" + " or ".join(
+    f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in _DEK_CLASSES) + "]")
+
+
+def extract_subtitle(page: Page) -> str | None:
+    """The standfirst: JSON-LD/microdata alternativeHeadline, then a dek element under the headline."""
+    for value in (_ld(page, "alternativeHeadline"), _micro(page, "alternativeHeadline")):
+        if isinstance(value, str) and value.strip():
+            return re.sub(r"\s+", " ", value).strip()
+    for el in page.tree.xpath(_DEK_NEAR_H1)[:2]:
+        text = _text(el)
+        if 20 <= len(text) <= 400:
+            return text
+    return None
 
 
 def extract_authors(page: Page) -> list[str]:
@@ -228,9 +255,27 @@ def _parse(page: Page, value) -> datetime | None:
 
 def _first_date(page: Page, values) -> datetime | None:
     for value in values:
-        if (parsed := _parse(page, value)) is not None:
+        if (parsed := _parse(page, value)) is not None and _plausible(page, parsed):
             return parsed
     return None
+
+
+def _plausible(page: Page, value: datetime) -> bool:
+    """Nothing was published after the page was fetched (a day's slack for clocks and zones)."""
+    return value <= page.fetched_at + timedelta(days=1)
+
+
+def _htmldate(page: Page) -> datetime | None:
+    """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
+    give no date in the sources above; it works on a copy of the tree."""
+    from htmldate import find_date
+
+    try:
+        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
+                          outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
+    except Exception:  # htmldate raises on odd markup; a missing date is not worth a lost article
+        return None
+    return _parse(page, found) if found else None
 
 
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued",
@@ -258,9 +303,11 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     ])
     byline = _byline(page) or {}
     if published is None and byline.get("date"):
-        published = _parse(page, byline["date"])
+        published = _first_date(page, [byline["date"]])
+    if published is None:
+        published = _htmldate(page)
     if published is None and (m := _URL_DATE.search(urlsplit(page.url).path)):
-        published = _parse(page, "-".join(m.groups()))
+        published = _first_date(page, ["-".join(m.groups())])
     modified = _first_date(page, [
         _ld(page, "dateModified"), _micro(page, "dateModified"), *(page.meta_first(k) for k in _MODIFIED_META),
         *(t.get("datetime") for t in times if t.xpath(_MODIFIED_TIME)),
@@ -412,7 +459,7 @@ def parse_article(page: Page, *, site: str | None = None, with_comments: bool = 
         url=page.url,
         canonical_url=canonical_url(urljoin(page.url, canonical[0]) if canonical else page.url),
         site=site or urlsplit(page.url).hostname or "",
-        title=title, authors=extract_authors(page), published_at=published, modified_at=modified,
+        title=title, subtitle=extract_subtitle(page), authors=extract_authors(page), published_at=published, modified_at=modified,
         section=extract_section(page), tags=extract_tags(page), image_url=extract_image(page),
         language=extract_language(page, body), lead=extract_lead(page, body), body_text=body,
         fetched_at=page.fetched_at,

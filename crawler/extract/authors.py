@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 
 # "By", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Autor:", "Texto:" ... before the names.
-_LEAD = re.compile(r"^\s*((?i:written\s+by|posted\s+by|reported\s+by|words\s+by|by|von|por|par|door|av|af|"
-                   r"autor(?:in|a)?|author|auteur|texto|text|reportage)|di)\s*[:\-–—]?\s+")
+_LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|von|por|par|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
+                   r"reportage|текст|автор|фото)|di)\s*[:\-–—]?\s+")
 # Dates, times and "Updated ..." glued after a name in a byline.
-_TAIL = re.compile(r"\s+((?i:updated|published|posted|last updated|am|on|le|el|il)\b|\d).*$")
+_TAIL = re.compile(r"(\s+((?i:updated|published|posted|last updated|am|on|le|el|il)\b|\d)|\s*(?i:monday|tuesday|"
+                   r"wednesday|thursday|friday|saturday|sunday),).*$")
+# A date glued to the name by markup without spaces ("Jeff FoustMonday, November 18, 2019").
+_GLUED_DATE = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s.*$")
+# Publications and teams, not people: "NJ Advance Media", "Telegraph Staff", "Practical Horseman Editorial".
+_ORG = re.compile(r"\b(?i:staff|team|desk|editorial|editors|bureau|newsroom|media|news|network|agency|magazine|"
+                  r"press|post|times|group|international|online|digital|services|wire|business|redaktion|"
+                  r"redacción|redação|redazione|rédaction)\b")
+# "CNN", "PTI", "MS, RD": agencies, channels and degrees written as a short all-capitals token.
+_ACRONYM = re.compile(r"^[A-Z]{2,4}\b")
 # Separators between authors; "and" in the languages the extractor is tested on.
-_SPLIT = re.compile(r"\s*(?:,|;|&|\||/|·|•|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b|\ben\b|\boch\b|\bog\b|"
-                    r"\bweb\b|、|，|및|와|과)\s*", re.I)
+# One-letter connectors ("e", "y", "i") only in lower case and not as an initial ("Sarah E. Needleman").
+_SPLIT = re.compile(r"\s*(?:,|;|&|\||/|／|·|•|\b(?i:and|und|et)\b|\b(?:y|e|i|en|och|og)\b(?!\.)|、|，|및)\s*")
 # A role after the name ("Jane Doe, Senior Correspondent") or a whole part that is a role.
 _ROLE_WORDS = (r"staff|staff writer|senior|chief|correspondent|reporter|editor|editors|editorial board|writer|"
                r"columnist|contributor|contributing|news desk|desk|freelance|photographer|"
@@ -53,7 +62,7 @@ def _candidates(raw) -> list[str]:
 
 
 def _clean_part(part: str, site_names: set[str]) -> str | None:
-    part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'")
+    part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'／")
     if _AGENCIES.match(part):
         return None
     part = _TAIL.sub("", part)
@@ -62,8 +71,12 @@ def _clean_part(part: str, site_names: set[str]) -> str | None:
     part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
     if not part or _ROLE_ONLY.match(part) or _AGENCIES.match(part):
         return None
-    if part.casefold() in site_names or _DATE_OR_TIME.search(part):
+    if part.casefold() in site_names or part.replace(" ", "").casefold() in site_names or _DATE_OR_TIME.search(part):
         return None
+    if _ORG.search(part) or (_ACRONYM.match(part) and (len(part.split()) == 1 or part.isupper() is False)):
+        return None
+    if part[0].isascii() and part[0].islower():
+        return None  # names start with a capital; "the Chinese government" is a sentence
     words = part.split()
     if len(words) > 5 or len(part) > 60:
         return None
@@ -82,6 +95,7 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
         text = re.sub(r"\s+", " ", text).strip()
         text = _LEAD.sub("", text)
         text = _FOR_SITE.sub("", text)
+        text = _GLUED_DATE.sub("", text)
         for i, part in enumerate(_SPLIT.split(text)):
             if i and _ROLE_ANYWHERE.search(part):
                 continue  # "Jane Doe, AP Science Writer": a role after a separator describes the name before it

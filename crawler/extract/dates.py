@@ -109,7 +109,8 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
     text = text.strip()
     if _ISO.match(text):
         try:
-            return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return to_utc(value, tz) if 1900 < value.year < 2200 else None
         except ValueError:
             pass
     if rel := _relative(text, fetched_at):
@@ -123,7 +124,10 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            value = dateutil_parser.parse(text, dayfirst=dayfirst, fuzzy=False, tzinfos=_TZINFOS)
+            # a date without a year ("Nov 18") is in the year it was fetched, not the year we run
+            default = (fetched_at or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0,
+                                                                         tzinfo=None)
+            value = dateutil_parser.parse(text, dayfirst=dayfirst, fuzzy=False, tzinfos=_TZINFOS, default=default)
     except (ValueError, OverflowError, TypeError):
         if _LETTERS.search(text) or len(text) < 40:
             value = _dateparser(text, dayfirst=dayfirst, fetched_at=fetched_at, language=language)
