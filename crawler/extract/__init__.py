@@ -38,6 +38,16 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"
 # ("By: Earnest Jones | 12-07-2016 | News", "Von Hans Müller · 12.03.2019", "Por Ana Ruiz - 3 horas").
 _BYLINE_LEAD = re.compile(r"^\s*(?:(?i:written by|posted by|by|von|por|par|door|av|af|autor(?:a|in)?:)|di)\s*:?\s+")
 _BYLINE_SEP = re.compile(r"\s+[|•·—–]\s+|\s+-\s+|\s*\|\s*|\n")
+# A lead phrase after a date: "05/10/2018 - Publicado por: Clarissa Borba - Categoria: Saúde".
+_BYLINE_INNER = re.compile(r"(?:^|\s[-|•·—–]\s)(?i:published by|posted by|written by|publicado por|postado por|"
+                           r"escrito por|pubblicato da|scritto da|geschrieben von|publié par|écrit par)\s*:?\s+")
+_SECTION_LABEL = re.compile(r"^(?i:category|categoria|categoría|catégorie|kategorie|section|rubrik|rubrique|"
+                            r"seção|sección|sezione)\s*:\s*")
+# A line giving the publication or update time: "publiziert am 25. September 2018", "Updated: Nov 18".
+_DATELINE = re.compile(r"^\s*(?P<kind>(?i:published|posted|updated|last updated|publiziert|veröffentlicht|"
+                       r"aktualisiert|publicado|atualizado|actualizado|publié|mis à jour|pubblicato|aggiornato))"
+                       r"(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*:?\s+(?P<date>.{6,60}?)\s*$")
+_UPDATE_WORDS = ("updated", "last updated", "aktualisiert", "atualizado", "actualizado", "mis à jour", "aggiornato")
 _UPDATED = re.compile(r"^(updated|last updated|modified|actualizado|atualizado|aktualisiert|mis à jour|aggiornato)\b"
                       r"\s*(on|at|:)?\s*", re.I)
 _PUBLISHED = re.compile(r"^(published|posted|publicado|veröffentlicht|publié|pubblicato)\b\s*(on|at|:)?\s*", re.I)
@@ -114,7 +124,7 @@ def _find_byline(page: Page) -> dict | None:
     # The element holding a text node that starts with a lead word ("By", "Von", ...) is the
     # byline block, whatever its markup.
     for node in page.tree.xpath(_TEXT_NODES):
-        if not _BYLINE_LEAD.match(node) or len(node) > 200:
+        if len(node) > 200 or not (_BYLINE_LEAD.match(node) or _BYLINE_INNER.search(node)):
             continue
         el = node.getparent()
         if node.is_tail:
@@ -125,31 +135,72 @@ def _find_byline(page: Page) -> dict | None:
             if block is None:
                 break
             text = block.text_content().strip()
-            if len(text) <= 200 and _BYLINE_LEAD.match(text):
+            if len(text) <= 200 and (_BYLINE_LEAD.match(text) or _BYLINE_INNER.search(text)):
                 if parsed := _parse_byline(text):
                     return parsed
     return None
 
 
 def _parse_byline(text: str) -> dict | None:
-    text = _BYLINE_LEAD.sub("", text, count=1)
+    out = {"authors": None, "date": None, "modified": None, "section": None}
+    if m := _BYLINE_INNER.search(text):
+        if date := re.sub(r"[\s|•·—–-]+$", "", text[:m.start()]).strip():
+            out["date"] = date
+        text = text[m.end():]
+    else:
+        text = _BYLINE_LEAD.sub("", text, count=1)
     parts = [p.strip() for p in _BYLINE_SEP.split(text) if p and p.strip()]
     if not parts:
         return None
-    out = {"authors": parts[0], "date": None, "modified": None, "section": None}
+    out["authors"] = parts[0]
     for part in parts[1:]:
         if m := _UPDATED.match(part):
             out["modified"] = out["modified"] or part[m.end():]
         elif m := _PUBLISHED.match(part):
             out["date"] = out["date"] or part[m.end():]
+        elif m := _SECTION_LABEL.match(part):
+            out["section"] = out["section"] or part[m.end():]
         elif out["date"] is None and re.search(r"\d", part):
             out["date"] = part
-        elif out["section"] is None and out["date"] is not None and len(part) <= 40:
+        elif out["section"] is None and out["date"] is not None and len(part) <= 40 and ":" not in part:
             out["section"] = part
     return out
 
 
+def _datelines(page: Page) -> dict:
+    """{"published": text, "modified": text} from short lines such as "Updated: Nov 18, 2019"."""
+    def find() -> dict:
+        out: dict = {}
+        for node in page.tree.xpath(_TEXT_NODES):
+            if len(node) > 90 or not (m := _DATELINE.match(node)):
+                continue
+            el = node.getparent()
+            if el is None or el.xpath(_IN_COMMENTS):
+                continue
+            kind = "modified" if m.group("kind").lower() in _UPDATE_WORDS else "published"
+            out.setdefault(kind, m.group("date"))
+        return out
+    return _memo(page, "datelines", find)
+
+
 # --- fields ------------------------------------------------------------------------------------
+
+
+# An <h1> that is the site's logo: inside a link, linking home, or in the masthead.
+_LOGO_H1 = ("ancestor::a or .//a[@href='/' or @href=$home or @href=$home_slash] or ancestor::*[@id='header' or "
+            "@id='masthead' or contains(concat(' ', normalize-space(@class), ' '), ' site-header ') or "
+            "contains(@class, 'logo') or contains(@class, 'branding') or contains(@class, 'site-title')]")
+
+
+def _headlines(page: Page) -> list[str]:
+    """Text of the page's <h1> elements that are not the site's logo (nor in comments or asides)."""
+    parts = urlsplit(page.url)
+    home = f"{parts.scheme}://{parts.netloc}"
+    out = []
+    for h in page.tree.xpath("//h1[not(" + _IN_COMMENTS[:-1] + "])]")[:4]:
+        if (text := _text(h)) and not h.xpath(_LOGO_H1, home=home, home_slash=home + "/"):
+            out.append(text)
+    return out
 
 
 def extract_title(page: Page) -> str | None:
@@ -159,7 +210,7 @@ def extract_title(page: Page) -> str | None:
     for value in (_ld(page, "headline"), _ld(page, "name"), _micro(page, "headline")):
         if isinstance(value, str) and value.strip() and value.strip().casefold() not in sites:
             return re.sub(r"\s+", " ", value).strip()
-    h1 = [t for t in (_text(e) for e in page.tree.xpath("//h1[not(" + _IN_COMMENTS[:-1] + "])]")[:3]) if t]
+    h1 = _headlines(page)
     meta = page.meta_first("og:title", "twitter:title", "dc.title")
     meta = html.unescape(meta).strip() if meta else None
     if meta and meta.casefold() in sites:
@@ -171,7 +222,7 @@ def extract_title(page: Page) -> str | None:
     if h1:
         return h1[0]
     titles = page.tree.xpath("//title/text()")
-    return _strip_site_name(titles[0].strip(), page) if titles and titles[0].strip() else None
+    return _strip_site_name(html.unescape(titles[0]).strip(), page) if titles and titles[0].strip() else None
 
 
 def _same_text(a: str, candidates: list[str]) -> bool:
@@ -228,8 +279,8 @@ def extract_authors(page: Page) -> list[str]:
 _AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
                 "sailthru.author")
 _AUTHOR_ELEMENTS = ("//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ') or "
-                    "contains(@class, 'author-name') or contains(@class, 'byline__name')][not("
-                    + _IN_COMMENTS[:-1] + "])]")
+                    "contains(@class, 'author-name') or contains(@class, 'author-link') or "
+                    "contains(@class, 'byline__name')][not(" + _IN_COMMENTS[:-1] + "])]")
 
 
 def _date_order(page: Page) -> str:
@@ -265,17 +316,16 @@ def _plausible(page: Page, value: datetime) -> bool:
     return value <= page.fetched_at + timedelta(days=1)
 
 
-def _htmldate(page: Page) -> datetime | None:
+def _htmldate(page: Page) -> str | None:
     """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
     give no date in the sources above; it works on a copy of the tree."""
     from htmldate import find_date
 
     try:
-        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
-                          outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
+        return find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
+                         outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
     except Exception:  # htmldate raises on odd markup; a missing date is not worth a lost article
         return None
-    return _parse(page, found) if found else None
 
 
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued",
@@ -289,31 +339,40 @@ _MODIFIED_TIME = ("self::*[contains(@class, 'update') or contains(@class, 'modif
 
 
 def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
-    """(published, modified), kept apart; the site's time zone is applied to naive values."""
-    r = page.rules
-    published = None
-    if el := _css_first(page, r.published):
-        published = _parse(page, el.get("datetime") or el.get("content") or _text(el))
+    """(published, modified), kept apart; the site's time zone is applied to naive values.
+
+    Sources are tried in the order of trust and only as far as needed (the later ones scan
+    the page's text).
+    """
     times = page.tree.xpath("//time[@datetime][not(" + _IN_COMMENTS[:-1] + "])]")
-    published = published or _first_date(page, [
-        _ld(page, "datePublished"), _ld(page, "dateCreated"), _micro(page, "datePublished"),
-        *(page.meta_first(k) for k in _PUBLISHED_META),
-        *(t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None),
-        *(t.get("datetime") for t in times if not t.xpath(_MODIFIED_TIME)),
-    ])
-    byline = _byline(page) or {}
-    if published is None and byline.get("date"):
-        published = _first_date(page, [byline["date"]])
-    if published is None:
-        published = _htmldate(page)
-    if published is None and (m := _URL_DATE.search(urlsplit(page.url).path)):
-        published = _first_date(page, ["-".join(m.groups())])
-    modified = _first_date(page, [
-        _ld(page, "dateModified"), _micro(page, "dateModified"), *(page.meta_first(k) for k in _MODIFIED_META),
-        *(t.get("datetime") for t in times if t.xpath(_MODIFIED_TIME)),
-        byline.get("modified"),
-    ])
+    published = _first_date(page, _published_sources(page, times))
+    modified = _first_date(page, _modified_sources(page, times))
     return published, modified
+
+
+def _published_sources(page: Page, times: list):
+    if el := _css_first(page, page.rules.published):
+        yield el.get("datetime") or el.get("content") or _text(el)
+    yield _ld(page, "datePublished")
+    yield _ld(page, "dateCreated")
+    yield _micro(page, "datePublished")
+    yield from (page.meta_first(k) for k in _PUBLISHED_META)
+    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None)
+    yield from (t.get("datetime") for t in times if not t.xpath(_MODIFIED_TIME))
+    yield (_byline(page) or {}).get("date")
+    yield _datelines(page).get("published")
+    yield _htmldate(page)
+    if m := _URL_DATE.search(urlsplit(page.url).path):
+        yield "-".join(m.groups())
+
+
+def _modified_sources(page: Page, times: list):
+    yield _ld(page, "dateModified")
+    yield _micro(page, "dateModified")
+    yield from (page.meta_first(k) for k in _MODIFIED_META)
+    yield from (t.get("datetime") for t in times if t.xpath(_MODIFIED_TIME))
+    yield (_byline(page) or {}).get("modified")
+    yield _datelines(page).get("modified")
 
 
 def extract_section(page: Page) -> str | None:
@@ -416,7 +475,7 @@ def extract_body(page: Page, title: str | None = None) -> str | None:
             for el in container.cssselect(sel):
                 el.drop_tree()
         return _paragraphs_from(container) or None
-    headlines = (title, page.meta_first("og:title"), *(_text(h) for h in page.tree.iter("h1")))
+    headlines = (title, page.meta_first("og:title"), *_headlines(page))
     return extract_generic_body(page, headlines)
 
 

@@ -20,7 +20,8 @@ _GLUED_DATE = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday
 # Publications and teams, not people: "NJ Advance Media", "Telegraph Staff", "Practical Horseman Editorial".
 _ORG = re.compile(r"\b(?i:staff|team|desk|editorial|editors|bureau|newsroom|media|news|network|agency|magazine|"
                   r"press|post|times|group|international|online|digital|services|wire|business|redaktion|"
-                  r"redacción|redação|redazione|rédaction)\b")
+                  r"redacción|redação|redazione|rédaction|coordenadoria|coordinación|departamento|secretaria|"
+                  r"assessoria|prefeitura|ayuntamiento|comune|gemeinde|ministry|ministries|department|office)\b")
 # "CNN", "PTI", "MS, RD": agencies, channels and degrees written as a short all-capitals token.
 _ACRONYM = re.compile(r"^[A-Z]{2,4}\b")
 # Separators between authors; "and" in the languages the extractor is tested on.

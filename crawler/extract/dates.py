@@ -149,7 +149,9 @@ def locale_date_order(lang: str | None, host: str | None) -> str:
         return "MDY" if region.upper() in _MONTH_FIRST_REGIONS else "DMY"
     if base and base.lower() != "en":
         return "DMY"
-    if host and host.endswith(_DAY_FIRST_TLDS):
+    # A country-code domain outside the few month-first countries writes the day first.
+    tld = (host or "").rsplit(".", 1)[-1].lower()
+    if host and (host.endswith(_DAY_FIRST_TLDS) or (len(tld) == 2 and tld.upper() not in _MONTH_FIRST_REGIONS | {"CO", "IO", "TV", "FM", "ME", "AI"})):
         return "DMY"
     return "MDY"
 
