@@ -45,9 +45,12 @@ _SECTION_LABEL = re.compile(r"^(?i:category|categoria|categoría|catégorie|kate
                             r"seção|sección|sezione)\s*:\s*")
 # A line giving the publication or update time: "publiziert am 25. September 2018", "Updated: Nov 18".
 _DATELINE = re.compile(r"^\s*(?P<kind>(?i:published|posted|updated|last updated|publiziert|veröffentlicht|"
-                       r"aktualisiert|publicado|atualizado|actualizado|publié|mis à jour|pubblicato|aggiornato))"
-                       r"(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*:?\s+(?P<date>.{6,60}?)\s*$")
-_UPDATE_WORDS = ("updated", "last updated", "aktualisiert", "atualizado", "actualizado", "mis à jour", "aggiornato")
+                       r"aktualisiert|publicado|atualizado|actualizado|publié|mis à jour|pubblicato|aggiornato)|"
+                       r"기사입력|입력|등록|수정|公開日|更新日|发布时间|發佈時間)"
+                       r"(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*[:：]?\s*\[?\s*(?P<date>.{6,60}?)\s*\]?\s*$")
+_ZONE_ABBR = re.compile(r"\b(?:[ECMP][SD]T|HST|AKST|AKDT|GMT|UTC|BST|CES?T|IST|JST|KST|AES?T|AEDT)\b")
+_UPDATE_WORDS = ("updated", "last updated", "aktualisiert", "atualizado", "actualizado", "mis à jour", "aggiornato",
+                 "수정", "更新日")
 _UPDATED = re.compile(r"^(updated|last updated|modified|actualizado|atualizado|aktualisiert|mis à jour|aggiornato)\b"
                       r"\s*(on|at|:)?\s*", re.I)
 _PUBLISHED = re.compile(r"^(published|posted|publicado|veröffentlicht|publié|pubblicato)\b\s*(on|at|:)?\s*", re.I)
@@ -81,7 +84,7 @@ def _json_ld_article(page: Page) -> dict:
             types = set(types) if isinstance(types, list) else {types}
             if types & ARTICLE_TYPES - {"WebPage"}:
                 return obj
-            if "WebPage" in types and not best:
+            if any(isinstance(t, str) and t.endswith("WebPage") for t in types) and not best:
                 best = obj  # a WebPage carries dates and authors on some sites; an article wins
         return best
     return _memo(page, "json_ld_article", find)
@@ -117,19 +120,37 @@ def _byline(page: Page) -> dict | None:
     return _memo(page, "byline", lambda: _find_byline(page))
 
 
-_TEXT_NODES = "//body//text()[not(parent::script or parent::style)]"
+def _short_lines(page: Page) -> tuple[list, list]:
+    """One pass over the body's text: (blocks whose text starts like a byline, dateline matches).
+
+    A Python walk over the elements is several times cheaper than selecting text nodes with
+    XPath, and both byline and dateline search need the same walk.
+    """
+    def walk() -> tuple[list, list]:
+        bylines, datelines = [], []
+        body = page.tree.find("body")
+        if body is None:
+            return bylines, datelines
+        for el in body.iter():
+            if not isinstance(el.tag, str):
+                continue
+            for text, block in ((el.text if el.tag not in ("script", "style") else None, el),
+                                (el.tail, el.getparent())):
+                if not text or block is None or len(text) > 200:
+                    continue
+                if _BYLINE_LEAD.match(text) or _BYLINE_INNER.search(text):
+                    bylines.append(block)
+                elif len(text) <= 90 and (m := _DATELINE.match(text)):
+                    datelines.append((m, block))
+        return bylines, datelines
+    return _memo(page, "short_lines", walk)
 
 
 def _find_byline(page: Page) -> dict | None:
-    # The element holding a text node that starts with a lead word ("By", "Von", ...) is the
+    # The element holding a text that starts with a lead word ("By", "Von", ...) is the
     # byline block, whatever its markup.
-    for node in page.tree.xpath(_TEXT_NODES):
-        if len(node) > 200 or not (_BYLINE_LEAD.match(node) or _BYLINE_INNER.search(node)):
-            continue
-        el = node.getparent()
-        if node.is_tail:
-            el = el.getparent()
-        if el is None or el.xpath(_IN_COMMENTS):
+    for el in _short_lines(page)[0]:
+        if el.xpath(_IN_COMMENTS):
             continue
         for block in (el, el.getparent()):
             if block is None:
@@ -153,7 +174,10 @@ def _parse_byline(text: str) -> dict | None:
     if not parts:
         return None
     out["authors"] = parts[0]
+    zone = None
     for part in parts[1:]:
+        if m := _ZONE_ABBR.search(part):
+            zone = zone or m.group(0)
         if m := _UPDATED.match(part):
             out["modified"] = out["modified"] or part[m.end():]
         elif m := _PUBLISHED.match(part):
@@ -164,6 +188,9 @@ def _parse_byline(text: str) -> dict | None:
             out["date"] = part
         elif out["section"] is None and out["date"] is not None and len(part) <= 40 and ":" not in part:
             out["section"] = part
+    # "November 18, 2019 at 2:26 PM HST ... Updated: November 18 at 4:46 PM": one byline, one zone
+    if zone and out["modified"] and not _ZONE_ABBR.search(out["modified"]):
+        out["modified"] = f"{out['modified']} {zone}"
     return out
 
 
@@ -171,11 +198,8 @@ def _datelines(page: Page) -> dict:
     """{"published": text, "modified": text} from short lines such as "Updated: Nov 18, 2019"."""
     def find() -> dict:
         out: dict = {}
-        for node in page.tree.xpath(_TEXT_NODES):
-            if len(node) > 90 or not (m := _DATELINE.match(node)):
-                continue
-            el = node.getparent()
-            if el is None or el.xpath(_IN_COMMENTS):
+        for m, block in _short_lines(page)[1]:
+            if block.xpath(_IN_COMMENTS):
                 continue
             kind = "modified" if m.group("kind").lower() in _UPDATE_WORDS else "published"
             out.setdefault(kind, m.group("date"))
@@ -194,6 +218,10 @@ _LOGO_H1 = ("ancestor::a or .//a[@href='/' or @href=$home or @href=$home_slash] 
 
 def _headlines(page: Page) -> list[str]:
     """Text of the page's <h1> elements that are not the site's logo (nor in comments or asides)."""
+    return _memo(page, "headlines", lambda: _find_headlines(page))
+
+
+def _find_headlines(page: Page) -> list[str]:
     parts = urlsplit(page.url)
     home = f"{parts.scheme}://{parts.netloc}"
     out = []
@@ -209,7 +237,7 @@ def extract_title(page: Page) -> str | None:
     sites = {n.casefold() for n in _site_names(page)}
     for value in (_ld(page, "headline"), _ld(page, "name"), _micro(page, "headline")):
         if isinstance(value, str) and value.strip() and value.strip().casefold() not in sites:
-            return re.sub(r"\s+", " ", value).strip()
+            return _strip_site_name(re.sub(r"\s+", " ", value).strip(), page, known_only=True)
     h1 = _headlines(page)
     meta = page.meta_first("og:title", "twitter:title", "dc.title")
     meta = html.unescape(meta).strip() if meta else None
@@ -230,17 +258,21 @@ def _same_text(a: str, candidates: list[str]) -> bool:
     return any(norm(a) == norm(c) or norm(c) and norm(a).startswith(norm(c)) for c in candidates)
 
 
-def _strip_site_name(title: str, page: Page) -> str:
-    """og:title and <title> often end with " | Site" or " - Site"."""
+def _strip_site_name(title: str, page: Page, known_only: bool = False) -> str:
+    """Titles often end with " | Site" or " - Site": drop a last part that names the site
+    (or, unless ``known_only``, any short last part after a long title)."""
     parts = re.split(r"\s+[|–—-]\s+", title)
     if len(parts) > 1:
         names = {n.casefold() for n in _site_names(page)}
-        if parts[-1].casefold() in names or len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split()):
+        last = parts[-1].casefold()
+        if last in names or last.replace(" ", "") in names or (
+                not known_only and len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split())):
             return " - ".join(parts[:-1]).strip()
     return title.strip()
 
 
 _DEK_CLASSES = ("dek", "standfirst", "subtitle", "subheadline", "sub-headline", "sub-title", "article-subtitle",
+                "sub-head", "subhead", "deck", "article-deck",
                 "article__dek", "article-dek", "entry-subtitle", "post-subtitle", "article-standfirst", "lede-text",
                 "summary", "article-summary", "article__summary", "excerpt", "intro", "article-intro")
 # A standfirst sits right under the headline: look at the elements following the first <h1>.
@@ -250,6 +282,10 @@ _DEK_NEAR_H1 = ("(//h1)[1]/following::*[position() <= 40][" + " or ".join(
 
 def extract_subtitle(page: Page) -> str | None:
     """The standfirst: JSON-LD/microdata alternativeHeadline, then a dek element under the headline."""
+    return _memo(page, "subtitle", lambda: _find_subtitle(page))
+
+
+def _find_subtitle(page: Page) -> str | None:
     for value in (_ld(page, "alternativeHeadline"), _micro(page, "alternativeHeadline")):
         if isinstance(value, str) and value.strip():
             return re.sub(r"\s+", " ", value).strip()
@@ -288,7 +324,7 @@ def _date_order(page: Page) -> str:
     def infer() -> str:
         if page.rules.date_order:
             return page.rules.date_order
-        text = " ".join(page.tree.xpath("//body//text()[not(parent::script or parent::style)]"))
+        text = " ".join(page.tree.xpath("//body//text()[not(parent::script or parent::style)]", smart_strings=False))
         return order_from_examples(text) or locale_date_order(_declared_language(page, region=True),
                                                               urlsplit(page.url).hostname)
     return _memo(page, "date_order", infer)
@@ -347,6 +383,8 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     times = page.tree.xpath("//time[@datetime][not(" + _IN_COMMENTS[:-1] + "])]")
     published = _first_date(page, _published_sources(page, times))
     modified = _first_date(page, _modified_sources(page, times))
+    if published and modified and modified.date() < published.date():
+        modified = None  # an "update" before the publication is a misread (another zone, another date)
     return published, modified
 
 
@@ -475,7 +513,8 @@ def extract_body(page: Page, title: str | None = None) -> str | None:
             for el in container.cssselect(sel):
                 el.drop_tree()
         return _paragraphs_from(container) or None
-    headlines = (title, page.meta_first("og:title"), *_headlines(page))
+    # the headline and the standfirst are fields of their own, not body text
+    headlines = (title, page.meta_first("og:title"), *_headlines(page), extract_subtitle(page))
     return extract_generic_body(page, headlines)
 
 

@@ -17,8 +17,9 @@ from .page import Page
 
 # Hidden blocks (schema.org microdata copies, tooltips, collapsed widgets) are invisible to a
 # reader; trafilatura reads them as text.
-_HIDDEN = ("//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), 'display:none') "
-           "or contains(translate(@style, ' ', ''), 'visibility:hidden')]")
+_HIDDEN = ("//*[@hidden or @aria-hidden='true' or (@style and (contains(@style, 'display:none') or "
+           "contains(@style, 'display: none') or contains(@style, 'visibility:hidden') or "
+           "contains(@style, 'visibility: hidden')))]")
 
 
 
