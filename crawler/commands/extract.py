@@ -101,11 +101,12 @@ def extract_one(source: str, url: str | None, with_comments: bool) -> dict:
 
     if _is_url(source):
         body, charset, final_url = fetch(source)
-        item = extract_page(body, url or final_url, encoding=charset, with_comments=with_comments)
+        item = extract_page(body, url or final_url, encoding=charset, with_comments=with_comments,
+                            require_article=True)
     else:
         body = read_file(source)
         page_url = url or Path(source).resolve().as_uri()
-        item = extract_page(body, page_url, with_comments=with_comments)
+        item = extract_page(body, page_url, with_comments=with_comments, require_article=True)
     return article_record(item, source)
 
 

@@ -103,6 +103,10 @@ def _micro(page: Page, key: str) -> str | None:
 
 
 def _site_names(page: Page) -> tuple[str, ...]:
+    return _memo(page, "site_names", lambda: _find_site_names(page))
+
+
+def _find_site_names(page: Page) -> tuple[str, ...]:
     publisher = _ld(page, "publisher")
     names = [page.meta_first("og:site_name", "application-name", "twitter:site") or "",
              publisher.get("name", "") if isinstance(publisher, dict) else "",
@@ -232,6 +236,10 @@ def _find_headlines(page: Page) -> list[str]:
 
 
 def extract_title(page: Page) -> str | None:
+    return _memo(page, "title", lambda: _find_title(page))
+
+
+def _find_title(page: Page) -> str | None:
     if el := _css_first(page, page.rules.title):
         return _text(el)
     sites = {n.casefold() for n in _site_names(page)}
@@ -275,9 +283,7 @@ _DEK_CLASSES = ("dek", "standfirst", "subtitle", "subheadline", "sub-headline", 
                 "sub-head", "subhead", "deck", "article-deck",
                 "article__dek", "article-dek", "entry-subtitle", "post-subtitle", "article-standfirst", "lede-text",
                 "summary", "article-summary", "article__summary", "excerpt", "intro", "article-intro")
-# A standfirst sits right under the headline: look at the elements following the first <h1>.
-_DEK_NEAR_H1 = ("(//h1)[1]/following::*[position() <= 40][" + " or ".join(
-    f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in _DEK_CLASSES) + "]")
+_DEK_CLASS_SET = frozenset(_DEK_CLASSES)
 
 
 def extract_subtitle(page: Page) -> str | None:
@@ -289,10 +295,15 @@ def _find_subtitle(page: Page) -> str | None:
     for value in (_ld(page, "alternativeHeadline"), _micro(page, "alternativeHeadline")):
         if isinstance(value, str) and value.strip():
             return re.sub(r"\s+", " ", value).strip()
-    for el in page.tree.xpath(_DEK_NEAR_H1)[:2]:
-        text = _text(el)
-        if 20 <= len(text) <= 400:
-            return text
+    # A standfirst sits right under the headline: look at the elements following the first <h1>.
+    h1 = next(page.tree.iter("h1"), None)
+    if h1 is None:
+        return None
+    for el in h1.xpath("following::*[@class][position() <= 40]"):
+        if _DEK_CLASS_SET.intersection(el.get("class", "").split()):
+            text = _text(el)
+            if 20 <= len(text) <= 400:
+                return text
     return None
 
 
@@ -470,7 +481,7 @@ def extract_language(page: Page, body: str | None) -> str | None:
         return page.rules.language
     declared = _declared_language(page)
     if body and len(body) >= 200:
-        detected, confidence = _language_identifier().classify(body[:800])
+        detected, confidence = _language_identifier().classify(body[:600])
         if confidence >= 0.9 or not declared:
             return detected
     return declared
@@ -505,7 +516,13 @@ def _paragraphs_from(container) -> str:
 
 
 def extract_body(page: Page, title: str | None = None) -> str | None:
-    """Per-site body selectors win; otherwise the generic extractor (crawler/extract/body.py)."""
+    """Per-site body selectors win; otherwise the generic extractor (crawler/extract/body.py).
+
+    Computed once per page: looks_like_article() may need it before parse_article() does."""
+    return _memo(page, f"body:{title}", lambda: _find_body(page, title))
+
+
+def _find_body(page: Page, title: str | None) -> str | None:
     rules = page.rules
     if rules.body and (found := page.tree.cssselect(rules.body)):
         container = copy(found[0])  # the page's tree is shared with the comment extractor
@@ -535,6 +552,13 @@ def looks_like_article(page: Page) -> tuple[bool, str]:
     words = sum(len(p.split()) for p in paragraphs)
     links = len(page.tree.xpath("//a[@href]"))
     if words >= 150 and words / max(links, 1) > 2 and len(page.tree.xpath("//h1")) <= 1:
+        return True, "running text"
+    # Running text outside <p> elements (<br>-separated text, <div>s): what the body extractor finds.
+    body = extract_body(page, extract_title(page)) or ""
+    blocks = [b for b in body.split("\n\n") if len(b.split()) >= 12 or len(b) >= 60]
+    words_in_body = sum(len(b.split()) for b in blocks)
+    if words_in_body >= 150 or sum(len(b) for b in blocks) >= 1500 or (
+            words_in_body >= 60 and any(len(b.split()) >= 40 for b in blocks)):
         return True, "running text"
     if links > 20 and words < 150:
         return False, "a listing page (many links, little running text)"
@@ -579,10 +603,16 @@ def parse_article(page: Page, *, site: str | None = None, with_comments: bool = 
 
 def extract_page(body: bytes | str, url: str, *, rules: SiteRules | None = None, site: str | None = None,
                  fetched_at: datetime | None = None, encoding: str | None = None,
-                 with_comments: bool = True) -> ArticleItem:
+                 with_comments: bool = True, require_article: bool = False) -> ArticleItem:
     """Bytes (or text) of one page and its URL → the article item (comments included by default).
 
-    Raises NotAnArticle (with ``.reason``) for listings, error pages, empty or non-HTML input.
+    Raises NotAnArticle (with ``.reason``) for empty or non-HTML input and error pages; with
+    ``require_article`` also for pages that do not look like an article (listings), as the
+    spider decides for a page that no article URL pattern names.
     """
     page = Page.parse(body, url, fetched_at=fetched_at, rules=rules, encoding=encoding)
+    if require_article:
+        is_article, reason = looks_like_article(page)
+        if not is_article:
+            raise NotAnArticle(reason)
     return parse_article(page, site=site, with_comments=with_comments)
