@@ -30,11 +30,31 @@ BOILERPLATE = re.compile(
     r"leave a (reply|comment)|tell us what you think.*|"
     r"(photo|image|picture) (credit|source)s?:.*|advertisement|read more|related:.*|recent news|popular stories|"
     r"(read|see) (more|also|next):.*|don'?t miss:?|also on [\w.]+ .*|more:.*|"
-    r"(sign up|subscribe)( now)? (for|to) (our|the) .*newsletter.*|follow us on.*|click here to .*|"
+    r"follow us on.*|click here to .*|"
     r"like this story\? share it.*|copyright ©.*|© \d{4}.*|all rights reserved\.?|"
     r"this (article|copy) is for your personal,? non-commercial use only.*|"
-    r"thanks? (you )?for signing up!?|"
+    r"thanks? (you )?for signing up!?|keep an eye on your inbox.*|there was an error processing your subscription.*|"
+    r"an error has occurred,? please try again( later)?\.?|sorry!?|thank you!?|this article has been sent to.*|"
+    r"(- )?(order reprints|print article|print this article|email this article)|"
+    r"write to .{2,60} at \S+@\S+|"
+    r"tags?:?( .*)?|"
     r"updated( at)?:? \d{1,2}:\d{2}.*)$", re.I)
+# Newsletter and subscription pitches, in any wording: short lines naming both.
+_PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)(?=.*\b(sign up|subscribe|get)\b)", re.I)
+# Comment-policy notices ("Comments are moderated", "Comentários ... não serão aprovados pelo moderador").
+_COMMENT_POLICY = re.compile(r"\b(comments?|comentários?|comentarios?|commenti|kommentare)\b.*"
+                             r"\b(moderat\w*|approv\w*|aprovad\w*|aprobad\w*)", re.I)
+# Teasers tagged by kind ("... eating marmot [INSIGHT]"), CMS shortcodes left in the text ("[button ...]").
+_TAGGED_TEASER = re.compile(r"\w\W*\s\[[A-Z][A-Z ]{2,}\]\s*\|?\s*$")
+_SHORTCODE = re.compile(r"^\[\w+\b[^\]]*\].*\[/\w+\]$")
+
+
+def _is_furniture(paragraph: str, page_urls: tuple[str, ...]) -> bool:
+    words = len(paragraph.split())
+    return bool(BOILERPLATE.match(paragraph) or (words <= 40 and (_PITCH.match(paragraph)
+                or _COMMENT_POLICY.search(paragraph))) or (words <= 30 and _TAGGED_TEASER.search(paragraph))
+                or _SHORTCODE.match(paragraph) or paragraph in page_urls)
+
 
 _WORD = re.compile(r"\w+")
 
@@ -156,7 +176,20 @@ _URL_TEXT = re.compile(r"https?://|www\.", re.I)
 def _is_teaser(paragraph: str, links: set[str]) -> bool:
     text = paragraph[2:] if paragraph.startswith("- ") else paragraph
     norm = _norm(text)
-    return len(norm.split()) >= 3 and norm in links and not _URL_TEXT.search(text)
+    if len(norm.split()) >= 3 and norm in links and not _URL_TEXT.search(text):
+        return True
+    # A list item made of a headline link and then its summary, a new sentence: a "more stories"
+    # box ("- Pats place Olszewski on IR New England's roster is re-shuffling"), unlike a linked
+    # phrase that the sentence goes on from ("- T-Mobile CEO John Legere is stepping down in May").
+    if paragraph.startswith("- "):
+        words = norm.split()
+        spans = list(_WORD.finditer(text))
+        for n in range(3, min(len(words), 16)):
+            if " ".join(words[:n]) in links:
+                between = text[spans[n - 1].end():spans[n].start()] if n < len(spans) else "."
+                return (n >= 0.3 * len(words) and spans[n].group()[:1].isupper()
+                        and not re.search(r"[.!?:;]", between))
+    return False
 
 
 _SPLIT_BLOCKS = ("./p | ./h2 | ./h3 | ./ul/li | ./ol/li | ./blockquote | ./div/p | ./div/h2 | ./div/h3")
@@ -211,7 +244,8 @@ def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | N
         return None
     paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
     links = _link_texts(page)
-    paragraphs = [p for p in paragraphs if not (BOILERPLATE.match(p) or _is_teaser(p, links) or _is_dateline(p))]
+    urls = (page.url, *page.tree.xpath("//link[@rel='canonical']/@href"))
+    paragraphs = [p for p in paragraphs if not (_is_furniture(p, urls) or _is_teaser(p, links) or _is_dateline(p))]
     paragraphs = restore_split_body(page, paragraphs)
     paragraphs = restore_embedded_posts(page, paragraphs)
     heads = {_norm(h) for h in headlines if h}
