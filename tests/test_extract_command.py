@@ -54,6 +54,18 @@ def test_extract_prints_every_field_of_an_article_with_its_comments(site):
         assert name in record
 
 
+def test_a_thread_over_several_comment_pages_is_printed_whole(site):
+    article = next(a for a in site.articles if len(a["comments"]) == 50)
+    assert len(site.comment_pages(article)) > 1
+    result = run_newsdesk("extract", site.url + site.path_of(article), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert sorted(c["body_text"] for c in record["comments"]) == sorted(c["text"] for c in article["comments"])
+    assert record["comments_complete"] is True and record["comment_count_reported"] == 50
+    parents = {c["external_id"]: c["parent_external_id"] for c in record["comments"]}
+    assert parents == {str(c["id"]): (str(c["parent"]) if c["parent"] else None) for c in article["comments"]}
+
+
 def test_the_seed_byline_reads_month_first_on_an_english_page(site):
     """ "By: Earnest Jones | 12-07-2016 | News" on a lang="en" page: 7 December 2016."""
     from crawler.extract import extract_page

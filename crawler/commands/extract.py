@@ -20,6 +20,7 @@ from ..cli import CommandError
 
 _USER_AGENT = "newsdesk-extract (+https://github.com/newsdesk)"
 _MAX_BYTES = 20 * 1024 * 1024
+_MAX_COMMENT_PAGES = 50
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -103,11 +104,41 @@ def extract_one(source: str, url: str | None, with_comments: bool) -> dict:
         body, charset, final_url = fetch(source)
         item = extract_page(body, url or final_url, encoding=charset, with_comments=with_comments,
                             require_article=True)
+        if with_comments and item.comments_complete is False:
+            item = follow_comment_pages(item, body, final_url, charset)
     else:
         body = read_file(source)
         page_url = url or Path(source).resolve().as_uri()
         item = extract_page(body, page_url, with_comments=with_comments, require_article=True)
     return article_record(item, source)
+
+
+def follow_comment_pages(item, body: bytes, url: str, charset: str | None):
+    """Fetch the further pages of the comment thread (as the spider does) and merge them."""
+    from ..extract.comments import extract_comments, merge_threads, parse_comment_response
+    from ..extract.page import Page
+
+    first = extract_comments(Page.parse(body, url, encoding=charset))
+    threads, errors, seen = [first], list(first.errors), {url}
+    pending = list(first.requests)
+    while pending and len(seen) <= _MAX_COMMENT_PAGES:
+        request = pending.pop(0)
+        if request.url in seen:
+            continue
+        seen.add(request.url)
+        try:
+            page_body, _, page_url = fetch(request.url)
+        except InputError as exc:
+            errors.append(f"comment page not fetched ({exc})")
+            continue
+        thread = parse_comment_response(request.kind, page_body, page_url)
+        threads.append(thread)
+        errors.extend(thread.errors)
+        pending.extend(thread.requests)
+    if pending:
+        errors.append("too many comment pages")
+    return dataclasses.replace(item, comments=merge_threads(threads), comment_errors=errors,
+                               comments_complete=not errors)
 
 
 def run(args) -> int:
