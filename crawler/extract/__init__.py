@@ -22,6 +22,9 @@ from urllib.parse import urljoin, urlsplit
 from ..items import ArticleItem
 from .authors import clean_author_names
 from .body import BOILERPLATE, extract_generic_body
+from .bylines import IN_PAGE_FURNITURE
+from .bylines import byline as _byline
+from .bylines import datelines as _datelines
 from .dates import ambiguous_numeric, locale_date_order, order_from_examples, parse_date
 from .page import NotAnArticle, NotHTML, Page  # noqa: F401 (re-exported)
 from .rules import SiteRules
@@ -34,30 +37,7 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"
                  "BackgroundNewsArticle", "AskPublicNewsArticle", "SatiricalArticle", "ScholarlyArticle",
                  "SocialMediaPosting", "WebPage"}
 
-# A byline: a lead word, the names, then date/section parts after separators
-# ("By: Earnest Jones | 12-07-2016 | News", "Von Hans Müller · 12.03.2019", "Por Ana Ruiz - 3 horas").
-_BYLINE_LEAD = re.compile(r"^\s*(?:(?i:written by|posted by|by|von|por|par|door|av|af|autor(?:a|in)?:)|di)\s*:?\s+")
-_BYLINE_SEP = re.compile(r"\s+[|•·—–]\s+|\s+-\s+|\s*\|\s*|\n")
-# A lead phrase after a date: "05/10/2018 - Publicado por: Clarissa Borba - Categoria: Saúde".
-_BYLINE_INNER = re.compile(r"(?:^|\s[-|•·—–]\s)(?i:published by|posted by|written by|publicado por|postado por|"
-                           r"escrito por|pubblicato da|scritto da|geschrieben von|publié par|écrit par)\s*:?\s+")
-_SECTION_LABEL = re.compile(r"^(?i:category|categoria|categoría|catégorie|kategorie|section|rubrik|rubrique|"
-                            r"seção|sección|sezione)\s*:\s*")
-# A line giving the publication or update time: "publiziert am 25. September 2018", "Updated: Nov 18".
-_DATELINE = re.compile(r"^\s*(?P<kind>(?i:published|posted|updated|last updated|publiziert|veröffentlicht|"
-                       r"aktualisiert|publicado|atualizado|actualizado|publié|mis à jour|pubblicato|aggiornato)|"
-                       r"기사입력|입력|등록|수정|公開日|更新日|发布时间|發佈時間)"
-                       r"(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*[:：]?\s*\[?\s*(?P<date>.{6,60}?)\s*\]?\s*$")
-_ZONE_ABBR = re.compile(r"\b(?:[ECMP][SD]T|HST|AKST|AKDT|GMT|UTC|BST|CES?T|IST|JST|KST|AES?T|AEDT)\b")
-_UPDATE_WORDS = ("updated", "last updated", "aktualisiert", "atualizado", "actualizado", "mis à jour", "aggiornato",
-                 "수정", "更新日")
-_UPDATED = re.compile(r"^(updated|last updated|modified|actualizado|atualizado|aktualisiert|mis à jour|aggiornato)\b"
-                      r"\s*(on|at|:)?\s*", re.I)
-_PUBLISHED = re.compile(r"^(published|posted|publicado|veröffentlicht|publié|pubblicato)\b\s*(on|at|:)?\s*", re.I)
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
-_IN_COMMENTS = ("ancestor::*[contains(@class, 'comment') or contains(@id, 'comment') or contains(@class, 'reply')"
-                " or contains(@class, 'related') or self::aside or self::footer]")
-
 
 def _text(el) -> str:
     return re.sub(r"\s+", " ", el.text_content()).strip()
@@ -68,12 +48,6 @@ def _css_first(page: Page, selector: str | None):
         return None
     found = page.tree.cssselect(selector)
     return found[0] if found else None
-
-
-def _memo(page: Page, key: str, compute):
-    if key not in page.memo:
-        page.memo[key] = compute()
-    return page.memo[key]
 
 
 def _json_ld_article(page: Page) -> dict:
@@ -87,7 +61,7 @@ def _json_ld_article(page: Page) -> dict:
             if any(isinstance(t, str) and t.endswith("WebPage") for t in types) and not best:
                 best = obj  # a WebPage carries dates and authors on some sites; an article wins
         return best
-    return _memo(page, "json_ld_article", find)
+    return page.cached("json_ld_article", find)
 
 
 def _ld(page: Page, key: str):
@@ -103,7 +77,7 @@ def _micro(page: Page, key: str) -> str | None:
 
 
 def _site_names(page: Page) -> tuple[str, ...]:
-    return _memo(page, "site_names", lambda: _find_site_names(page))
+    return page.cached("site_names", lambda: _find_site_names(page))
 
 
 def _find_site_names(page: Page) -> tuple[str, ...]:
@@ -114,101 +88,6 @@ def _find_site_names(page: Page) -> tuple[str, ...]:
     host = (urlsplit(page.url).hostname or "").removeprefix("www.")
     names += [host, host.split(".")[0]]
     return tuple(n.lstrip("@") for n in names if isinstance(n, str) and n)
-
-
-# --- bylines in the text -----------------------------------------------------------------------
-
-
-def _byline(page: Page) -> dict | None:
-    """The first byline in the page's text: {"authors", "date", "modified", "section"} (strings)."""
-    return _memo(page, "byline", lambda: _find_byline(page))
-
-
-def _short_lines(page: Page) -> tuple[list, list]:
-    """One pass over the body's text: (blocks whose text starts like a byline, dateline matches).
-
-    A Python walk over the elements is several times cheaper than selecting text nodes with
-    XPath, and both byline and dateline search need the same walk.
-    """
-    def walk() -> tuple[list, list]:
-        bylines, datelines = [], []
-        body = page.tree.find("body")
-        if body is None:
-            return bylines, datelines
-        for el in body.iter():
-            if not isinstance(el.tag, str):
-                continue
-            for text, block in ((el.text if el.tag not in ("script", "style") else None, el),
-                                (el.tail, el.getparent())):
-                if not text or block is None or len(text) > 200:
-                    continue
-                if _BYLINE_LEAD.match(text) or _BYLINE_INNER.search(text):
-                    bylines.append(block)
-                elif len(text) <= 90 and (m := _DATELINE.match(text)):
-                    datelines.append((m, block))
-        return bylines, datelines
-    return _memo(page, "short_lines", walk)
-
-
-def _find_byline(page: Page) -> dict | None:
-    # The element holding a text that starts with a lead word ("By", "Von", ...) is the
-    # byline block, whatever its markup.
-    for el in _short_lines(page)[0]:
-        if el.xpath(_IN_COMMENTS):
-            continue
-        for block in (el, el.getparent()):
-            if block is None:
-                break
-            text = block.text_content().strip()
-            if len(text) <= 200 and (_BYLINE_LEAD.match(text) or _BYLINE_INNER.search(text)):
-                if parsed := _parse_byline(text):
-                    return parsed
-    return None
-
-
-def _parse_byline(text: str) -> dict | None:
-    out = {"authors": None, "date": None, "modified": None, "section": None}
-    if m := _BYLINE_INNER.search(text):
-        if date := re.sub(r"[\s|•·—–-]+$", "", text[:m.start()]).strip():
-            out["date"] = date
-        text = text[m.end():]
-    else:
-        text = _BYLINE_LEAD.sub("", text, count=1)
-    parts = [p.strip() for p in _BYLINE_SEP.split(text) if p and p.strip()]
-    if not parts:
-        return None
-    out["authors"] = parts[0]
-    zone = None
-    for part in parts[1:]:
-        if m := _ZONE_ABBR.search(part):
-            zone = zone or m.group(0)
-        if m := _UPDATED.match(part):
-            out["modified"] = out["modified"] or part[m.end():]
-        elif m := _PUBLISHED.match(part):
-            out["date"] = out["date"] or part[m.end():]
-        elif m := _SECTION_LABEL.match(part):
-            out["section"] = out["section"] or part[m.end():]
-        elif out["date"] is None and re.search(r"\d", part):
-            out["date"] = part
-        elif out["section"] is None and out["date"] is not None and len(part) <= 40 and ":" not in part:
-            out["section"] = part
-    # "November 18, 2019 at 2:26 PM HST ... Updated: November 18 at 4:46 PM": one byline, one zone
-    if zone and out["modified"] and not _ZONE_ABBR.search(out["modified"]):
-        out["modified"] = f"{out['modified']} {zone}"
-    return out
-
-
-def _datelines(page: Page) -> dict:
-    """{"published": text, "modified": text} from short lines such as "Updated: Nov 18, 2019"."""
-    def find() -> dict:
-        out: dict = {}
-        for m, block in _short_lines(page)[1]:
-            if block.xpath(_IN_COMMENTS):
-                continue
-            kind = "modified" if m.group("kind").lower() in _UPDATE_WORDS else "published"
-            out.setdefault(kind, m.group("date"))
-        return out
-    return _memo(page, "datelines", find)
 
 
 # --- fields ------------------------------------------------------------------------------------
@@ -222,21 +101,21 @@ _LOGO_H1 = ("ancestor::a or .//a[@href='/' or @href=$home or @href=$home_slash] 
 
 def _headlines(page: Page) -> list[str]:
     """Text of the page's <h1> elements that are not the site's logo (nor in comments or asides)."""
-    return _memo(page, "headlines", lambda: _find_headlines(page))
+    return page.cached("headlines", lambda: _find_headlines(page))
 
 
 def _find_headlines(page: Page) -> list[str]:
     parts = urlsplit(page.url)
     home = f"{parts.scheme}://{parts.netloc}"
     out = []
-    for h in page.tree.xpath("//h1[not(" + _IN_COMMENTS[:-1] + "])]")[:4]:
+    for h in page.tree.xpath(f"//h1[not({IN_PAGE_FURNITURE})]")[:4]:
         if (text := _text(h)) and not h.xpath(_LOGO_H1, home=home, home_slash=home + "/"):
             out.append(text)
     return out
 
 
 def extract_title(page: Page) -> str | None:
-    return _memo(page, "title", lambda: _find_title(page))
+    return page.cached("title", lambda: _find_title(page))
 
 
 def _find_title(page: Page) -> str | None:
@@ -288,7 +167,7 @@ _DEK_CLASS_SET = frozenset(_DEK_CLASSES)
 
 def extract_subtitle(page: Page) -> str | None:
     """The standfirst: JSON-LD/microdata alternativeHeadline, then a dek element under the headline."""
-    return _memo(page, "subtitle", lambda: _find_subtitle(page))
+    return page.cached("subtitle", lambda: _find_subtitle(page))
 
 
 def _find_subtitle(page: Page) -> str | None:
@@ -327,7 +206,7 @@ _AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "by
                 "sailthru.author")
 _AUTHOR_ELEMENTS = ("//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ') or "
                     "contains(@class, 'author-name') or contains(@class, 'author-link') or "
-                    "contains(@class, 'byline__name')][not(" + _IN_COMMENTS[:-1] + "])]")
+                    f"contains(@class, 'byline__name')][not({IN_PAGE_FURNITURE})]")
 
 
 def _date_order(page: Page) -> str:
@@ -338,7 +217,7 @@ def _date_order(page: Page) -> str:
         text = " ".join(page.tree.xpath("//body//text()[not(parent::script or parent::style)]", smart_strings=False))
         return order_from_examples(text) or locale_date_order(_declared_language(page, region=True),
                                                               urlsplit(page.url).hostname)
-    return _memo(page, "date_order", infer)
+    return page.cached("date_order", infer)
 
 
 def _parse(page: Page, value) -> datetime | None:
@@ -391,7 +270,7 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     Sources are tried in the order of trust and only as far as needed (the later ones scan
     the page's text).
     """
-    times = page.tree.xpath("//time[@datetime][not(" + _IN_COMMENTS[:-1] + "])]")
+    times = page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})]")
     published = _first_date(page, _published_sources(page, times))
     modified = _first_date(page, _modified_sources(page, times))
     if published and modified and modified.date() < published.date():
@@ -519,7 +398,7 @@ def extract_body(page: Page, title: str | None = None) -> str | None:
     """Per-site body selectors win; otherwise the generic extractor (crawler/extract/body.py).
 
     Computed once per page: looks_like_article() may need it before parse_article() does."""
-    return _memo(page, f"body:{title}", lambda: _find_body(page, title))
+    return page.cached(f"body:{title}", lambda: _find_body(page, title))
 
 
 def _find_body(page: Page, title: str | None) -> str | None:

@@ -156,6 +156,12 @@ class Page:
                         out.setdefault(name, []).append(value)
         return out
 
+    def cached(self, key: str, compute):
+        """A value several field functions need (the byline, the JSON-LD article), computed once."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
+
     def meta_first(self, *keys: str) -> str | None:
         for key in keys:
             if values := self.meta.get(key.lower()):
