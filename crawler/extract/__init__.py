@@ -55,10 +55,10 @@ def _json_ld_article(page: Page) -> dict:
         best = {}
         for obj in page.json_ld:
             types = obj.get("@type")
-            types = set(types) if isinstance(types, list) else {types}
+            types = {t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)}
             if types & ARTICLE_TYPES - {"WebPage"}:
                 return obj
-            if any(isinstance(t, str) and t.endswith("WebPage") for t in types) and not best:
+            if any(t.endswith("WebPage") for t in types) and not best:
                 best = obj  # a WebPage carries dates and authors on some sites; an article wins
         return best
     return page.cached("json_ld_article", find)

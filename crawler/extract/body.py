@@ -2,7 +2,7 @@
 
 trafilatura (the best open-source generic extractor) finds the main text block. What it
 gets wrong on news pages is page furniture it keeps (headline and standfirst repeated at the
-top, hidden microdata, "READ MORE"/newsletter/share lines, captions, date lines) and text it
+top, hidden microdata, "READ MORE"/newsletter/share lines, teaser links, date lines) and text it
 drops (embedded posts such as tweets, bodies split over sibling containers around ads).
 Each rule below is general: it names a kind of furniture any news site has, never a site.
 """
@@ -21,8 +21,6 @@ _HIDDEN = ("//*[@hidden or @aria-hidden='true' or (@style and (contains(@style, 
            "contains(@style, 'display: none') or contains(@style, 'visibility:hidden') or "
            "contains(@style, 'visibility: hidden')))]")
 
-
-
 # Lines that are page furniture, not article text, on any news site.
 BOILERPLATE = re.compile(
     r"^(share this( article| story)?|share( on)? (facebook|twitter)|thoughts on the above story\??.*|"
@@ -37,7 +35,7 @@ BOILERPLATE = re.compile(
     r"an error has occurred,? please try again( later)?\.?|sorry!?|thank you!?|this article has been sent to.*|"
     r"(- )?(order reprints|print article|print this article|email this article)|"
     r"write to .{2,60} at \S+@\S+|"
-    r"tags?:?( .*)?|"
+    r"tags?|(tags?|tagged|topics|schlagwörter|etiquetas|argomenti)\s*:.*|"
     r"updated( at)?:? \d{1,2}:\d{2}.*)$", re.I)
 # Newsletter and subscription pitches, in any wording: short lines naming both.
 _PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)(?=.*\b(sign up|subscribe|get)\b)", re.I)
@@ -228,7 +226,8 @@ def restore_split_body(page: Page, paragraphs: list[str]) -> list[str]:
         found = [t for t in (_ws(b.text_content()) for b in part.xpath(_SPLIT_BLOCKS)) if t and _norm(t) not in have]
         (after if seen_container else before).extend(found)
     restored = before + after
-    if sum(len(t.split()) for t in restored) < 20 * len(restored) / 2 or not restored:
+    # the other parts must read as running text (10 words a block at least), not as link lists
+    if not restored or sum(len(t.split()) for t in restored) < 10 * len(restored):
         return paragraphs
     return before + paragraphs + after
 
