@@ -159,6 +159,10 @@ def run(args) -> int:
             failed += 1
             print(f"newsdesk extract: {source}: {exc}", file=sys.stderr)
             continue
+        except Exception as exc:  # a page nobody foresaw: say which and go on with the others
+            failed += 1
+            print(f"newsdesk extract: {source}: extraction failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+            continue
         try:
             print(json.dumps(record, ensure_ascii=False, indent=2 if fmt == "json" else None))
             sys.stdout.flush()
