@@ -43,7 +43,9 @@ _PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)(?
 _COMMENT_POLICY = re.compile(r"\b(comments?|comentários?|comentarios?|commenti|kommentare)\b.*"
                              r"\b(moderat\w*|approv\w*|aprovad\w*|aprobad\w*)", re.I)
 # Teasers tagged by kind ("... eating marmot [INSIGHT]"), CMS shortcodes left in the text ("[button ...]").
-_TAGGED_TEASER = re.compile(r"\w\W*\s\[[A-Z][A-Z ]{2,}\]\s*\|?\s*$")
+_TAGGED_TEASER = re.compile(r"\w\W*\s\[(INSIGHT|VIDEO|VIDEOS|REACTION|WARNING|NEWS|PICTURES|PICS|PHOTOS|GALLERY|"
+                            r"POLL|LATEST|LIVE|UPDATE|ANALYSIS|REVEAL|COMMENT|OPINION|INTERVIEW|REVIEW|EXCLUSIVE)\]"
+                            r"\s*\|?\s*$")
 _SHORTCODE = re.compile(r"^\[\w+\b[^\]]*\].*\[/\w+\]$")
 
 
@@ -75,8 +77,16 @@ _DATELINE_WORD = re.compile(
 
 
 def _is_dateline(paragraph: str) -> bool:
-    return (len(paragraph.split()) <= 14 and not paragraph.startswith(("—", "-—"))
-            and bool(_DATE.search(paragraph)) and bool(_DATELINE_WORD.search(paragraph)))
+    """A short line that is a date with a label, not a sentence that mentions a time:
+    "Updated: Tue., Nov. 19, 2019", "05/10/2018 - Publicado por: ...", but not
+    "The polls close at 8:00 on Tuesday." """
+    if len(paragraph.split()) > 14 or paragraph.startswith(("—", "-—")):
+        return False
+    date, word = _DATE.search(paragraph), _DATELINE_WORD.search(paragraph)
+    if not (date and word):
+        return False
+    sentence = paragraph.rstrip().endswith(".") and not re.search(r"\b[ap]\.m\.$", paragraph.rstrip(), re.I)
+    return not sentence and min(date.start(), word.start()) <= 3
 
 
 def _norm(text: str) -> str:
