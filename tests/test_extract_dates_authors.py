@@ -41,6 +41,8 @@ FETCHED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
     ("山田太郎、佐藤花子", ["山田太郎", "佐藤花子"]),
     ([{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person", "name": "Bo Diaz"}], ["Ann Lee", "Bo Diaz"]),
     ({"@type": "Person", "name": "AppleInsider"}, []),  # the site's own name
+    ("By The AppleInsider Staff", []),
+    ("Emily Post", ["Emily Post"]),  # a surname that is also a newspaper word
 ])
 def test_author_names_are_cleaned(raw, names):
     from crawler.extract import clean_author_names

@@ -18,8 +18,9 @@ _TAIL = re.compile(r"(\s+((?i:updated|published|posted|last updated|am|on|le|el|
 # A date glued to the name by markup without spaces ("Jeff FoustMonday, November 18, 2019").
 _GLUED_DATE = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s.*$")
 # Publications and teams, not people: "NJ Advance Media", "Telegraph Staff", "Practical Horseman Editorial".
+# ("Post" and "Times" are surnames too: a paper named so is caught by the site's name.)
 _ORG = re.compile(r"\b(?i:staff|team|desk|editorial|editors|bureau|newsroom|media|news|network|agency|magazine|"
-                  r"press|post|times|group|international|online|digital|services|wire|business|redaktion|"
+                  r"press|group|international|online|digital|services|wire|business|redaktion|"
                   r"redacción|redação|redazione|rédaction|coordenadoria|coordinación|departamento|secretaria|"
                   r"assessoria|prefeitura|ayuntamiento|comune|gemeinde|ministry|ministries|department|office)\b")
 # "CNN", "PTI", "MS, RD": agencies, channels and degrees written as a short all-capitals token.
@@ -72,7 +73,8 @@ def _clean_part(part: str, site_names: set[str]) -> str | None:
     part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
     if not part or _ROLE_ONLY.match(part) or _AGENCIES.match(part):
         return None
-    if part.casefold() in site_names or part.replace(" ", "").casefold() in site_names or _DATE_OR_TIME.search(part):
+    bare = re.sub(r"^the\s+", "", part.casefold())
+    if bare in site_names or bare.replace(" ", "") in site_names or _DATE_OR_TIME.search(part):
         return None
     if _ORG.search(part) or (_ACRONYM.match(part) and (len(part.split()) == 1 or part.isupper() is False)):
         return None
@@ -89,7 +91,8 @@ def _clean_part(part: str, site_names: set[str]) -> str | None:
 
 def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
     """Names from a byline string, a JSON-LD ``author`` value or a list of either."""
-    sites = {s.casefold() for s in site_names if s}
+    sites = {re.sub(r"^the\s+", "", s.casefold()) for s in site_names if s}
+    sites |= {s.replace(" ", "") for s in sites}
     names: list[str] = []
     for text in _candidates(raw):
         text = _URL.sub(" ", _EMAIL.sub(" ", text))
