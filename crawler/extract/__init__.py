@@ -87,7 +87,9 @@ def _find_site_names(page: Page) -> tuple[str, ...]:
              urlsplit(page.url).hostname or ""]
     host = (urlsplit(page.url).hostname or "").removeprefix("www.")
     names += [host, host.split(".")[0]]
-    return tuple(n.lstrip("@") for n in names if isinstance(n, str) and n)
+    # "The Jerusalem Post | JPost.com" names the site twice
+    names += [part for n in names if isinstance(n, str) for part in re.split(r"\s+[|–—-]\s+", n)]
+    return tuple(dict.fromkeys(n.strip().lstrip("@") for n in names if isinstance(n, str) and n.strip()))
 
 
 # --- fields ------------------------------------------------------------------------------------
