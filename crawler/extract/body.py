@@ -259,4 +259,16 @@ def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | N
     paragraphs = restore_embedded_posts(page, paragraphs)
     heads = {_norm(h) for h in headlines if h}
     paragraphs = [p for i, p in enumerate(paragraphs) if not (i < 3 and _norm(p) in heads)]
+    if paragraphs and _is_standfirst(page, paragraphs[0]):
+        paragraphs = paragraphs[1:]
     return "\n\n".join(paragraphs) or None
+
+
+def _is_standfirst(page: Page, paragraph: str) -> bool:
+    """A subheading at the top of the text that repeats the page's description is the standfirst
+    (the summary under the headline), not the first paragraph, which is set as text."""
+    text = _norm(paragraph)
+    described = {_norm(page.meta_first(k) or "") for k in ("description", "og:description", "twitter:description")}
+    if text not in described:
+        return False
+    return any(_norm(h.text_content()) == text for h in page.tree.iter("h2", "h3", "h4"))
