@@ -172,6 +172,8 @@ def _link_texts(page: Page) -> set[str]:
     is a teaser for another page ("READ MORE", related stories), not article text."""
     out = set()
     for a in page.tree.iter("a"):
+        if (a.get("href") or "").startswith("#"):
+            continue  # a table of contents repeats the article's own subheadings
         text = _norm(a.text_content())
         if text:
             out.add(text)
