@@ -43,6 +43,9 @@ FETCHED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
     ({"@type": "Person", "name": "AppleInsider"}, []),  # the site's own name
     ("By The AppleInsider Staff", []),
     ("Emily Post", ["Emily Post"]),  # a surname that is also a newspaper word
+    ("Marine Le Pen et Mohamed El Khatib", ["Marine Le Pen", "Mohamed El Khatib"]),
+    ("Written by Rachael Link, MS, RD on November 14, 2019", ["Rachael Link"]),
+    ("Par Claire Dubois le 12 mars 2019", ["Claire Dubois"]),
 ])
 def test_author_names_are_cleaned(raw, names):
     from crawler.extract import clean_author_names

@@ -13,8 +13,11 @@ import re
 _LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|von|por|par|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
                    r"reportage|текст|автор|фото)|di)\s*[:\-–—]?\s+")
 # Dates, times and "Updated ..." glued after a name in a byline.
-_TAIL = re.compile(r"(\s+((?i:updated|published|posted|last updated|am|on|le|el|il)\b|\d)|\s*(?i:monday|tuesday|"
-                   r"wednesday|thursday|friday|saturday|sunday),).*$")
+# "on", "am", "le", "el", "il" only before a date: "Le Pen" and "El Khatib" are names.
+_TAIL = re.compile(r"(\s+(?i:updated|published|posted|last updated)\b|\s+\d|"
+                   r"\s+(?i:on|am|le|el|il)\s+(?=\d|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|"
+                   r"monday|tuesday|wednesday|thursday|friday|saturday|sunday))|"
+                   r"\s*(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday),).*$")
 # A date glued to the name by markup without spaces ("Jeff FoustMonday, November 18, 2019").
 _GLUED_DATE = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s.*$")
 # Publications and teams, not people: "NJ Advance Media", "Telegraph Staff", "Practical Horseman Editorial".
