@@ -46,6 +46,7 @@ FETCHED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
     ("Marine Le Pen et Mohamed El Khatib", ["Marine Le Pen", "Mohamed El Khatib"]),
     ("Written by Rachael Link, MS, RD on November 14, 2019", ["Rachael Link"]),
     ("Par Claire Dubois le 12 mars 2019", ["Claire Dubois"]),
+    ("JD Vance and Per Olsen for The Times", ["JD Vance", "Per Olsen"]),
 ])
 def test_author_names_are_cleaned(raw, names):
     from crawler.extract import clean_author_names

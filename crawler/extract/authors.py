@@ -27,7 +27,7 @@ _ORG = re.compile(r"\b(?i:staff|team|desk|editorial|editors|bureau|newsroom|medi
                   r"redacción|redação|redazione|rédaction|coordenadoria|coordinación|departamento|secretaria|"
                   r"assessoria|prefeitura|ayuntamiento|comune|gemeinde|ministry|ministries|department|office)\b")
 # "CNN", "PTI", "MS, RD": agencies, channels and degrees written as a short all-capitals token.
-_ACRONYM = re.compile(r"^[A-Z]{2,4}\b")
+_ACRONYM = re.compile(r"[A-Z]{2,4}")
 # Separators between authors; "and" in the languages the extractor is tested on.
 # One-letter connectors ("e", "y", "i") only in lower case and not as an initial ("Sarah E. Needleman").
 _SPLIT = re.compile(r"\s*(?:,|;|&|\||/|／|·|•|\b(?i:and|und|et)\b|\b(?:y|e|i|en|och|og)\b(?!\.)|、|，|및)\s*")
@@ -49,7 +49,7 @@ _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"(^|\s)@\w+")
 _DATE_OR_TIME = re.compile(r"\d")
-_FOR_SITE = re.compile(r"\s+(for|für|pour|para|per)\s+.+$", re.I)
+_FOR_SITE = re.compile(r"\s+(for|für|pour|para|per)\s+.+$")  # lower case: "Per Olsen" is a name
 
 
 def _candidates(raw) -> list[str]:
@@ -79,7 +79,7 @@ def _clean_part(part: str, site_names: set[str]) -> str | None:
     bare = re.sub(r"^the\s+", "", part.casefold())
     if bare in site_names or bare.replace(" ", "") in site_names or _DATE_OR_TIME.search(part):
         return None
-    if _ORG.search(part) or (_ACRONYM.match(part) and (len(part.split()) == 1 or part.isupper() is False)):
+    if _ORG.search(part) or _ACRONYM.fullmatch(part):
         return None
     if part[0].isascii() and part[0].islower():
         return None  # names start with a capital; "the Chinese government" is a sentence
