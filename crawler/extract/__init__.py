@@ -416,7 +416,10 @@ def _find_body(page: Page, title: str | None) -> str | None:
     return extract_generic_body(page, headlines)
 
 
-_NOT_FOUND = "//title[contains(translate(., 'NOTFUD', 'notfud'), 'not found') or contains(., '404')]"
+# "Page not found", "404 Error", "Error 404 - Site" (but not "Route 404 reopens").
+_NOT_FOUND = ("//title[contains(translate(., 'NOTFUD', 'notfud'), 'not found') or "
+              "(contains(., '404') and (contains(translate(., 'ERO', 'ero'), 'error') or "
+              "contains(translate(., 'PAGE', 'page'), 'page')))]")
 
 
 def looks_like_article(page: Page) -> tuple[bool, str]:
