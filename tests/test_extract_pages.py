@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -156,24 +156,16 @@ def _utc(value: datetime | None, precision: str) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M") if "T" in precision else value.strftime("%Y-%m-%d")
 
 
-def shingle_f1(truth: str, guess: str) -> float:
-    """The benchmark's metric for one page (../shared/tools/body_f1.py): 4-word shingles."""
-    sys.path.insert(0, str(REPO.parent / "shared" / "tools"))
-    try:
-        from body_f1 import page_counts
-    except ImportError:  # the scorer is not beside this checkout: the same metric, inline
-        import re
+def _shingles(text: str) -> Counter:
+    words = re.findall(r"\w+", text or "")
+    return Counter(tuple(words[i:i + 4]) for i in range(max(1, len(words) - 3)) if words[i:i + 4])
 
-        def page_counts(t, p):
-            def sh(s):
-                w = re.findall(r"\w+", s or "")
-                return Counter(tuple(w[i:i + 4]) for i in range(max(1, len(w) - 3)) if w[i:i + 4])
-            a, b = sh(t), sh(p)
-            tp, fp, fn = sum((a & b).values()), sum((b - a).values()), sum((a - b).values())
-            total = tp + fp + fn
-            return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
-    tp, fp, fn = page_counts(truth, guess)
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+def shingle_f1(truth: str, guess: str) -> float:
+    """The benchmark's metric for one page (../shared/tools/body_f1.py): F1 over 4-word shingles."""
+    t, g = _shingles(truth), _shingles(guess)
+    tp = sum((t & g).values())
+    return 2 * tp / (sum(t.values()) + sum(g.values())) if tp else 0.0
 
 
 def test_fixtures_cover_thirty_layouts_in_five_languages():
