@@ -131,7 +131,7 @@ CASES = [
              "2018-08-16T10:29", "ja"),
     # Korean (the <h1> is the site's logo; the headline is in the <title>)
     Expected("ko-entermedia-lj-ryu", "엘제이-류화영 진흙탕 싸움, 공적인 사안으로 봐야하는 이유", [],
-             "2018-08-25", "ko"),  # "기사입력 :[ 2018-08-25 15:24 ]"
+             "2018-08-25T06:24", "ko"),  # "기사입력 :[ 2018-08-25 15:24 ]", Seoul time on a .kr site
     # Indonesian (the <h1> is the site's name)
     Expected("id-kabarislamia-membenci", "Jangan Membenci Satu Kaum Secara Berlebihan", [],
              "2015-03-30T02:40", "id"),

@@ -25,7 +25,7 @@ from .body import BOILERPLATE, extract_generic_body
 from .bylines import IN_PAGE_FURNITURE
 from .bylines import byline as _byline
 from .bylines import datelines as _datelines
-from .dates import ambiguous_numeric, locale_date_order, order_from_examples, parse_date
+from .dates import ambiguous_numeric, locale_date_order, locale_timezone, order_from_examples, parse_date
 from .page import NotAnArticle, NotHTML, Page  # noqa: F401 (re-exported)
 from .rules import SiteRules
 
@@ -228,8 +228,14 @@ def _parse(page: Page, value) -> datetime | None:
     if not isinstance(value, str):
         return None
     order = _date_order(page) if ambiguous_numeric(value) else None
-    return parse_date(value, tz=page.rules.timezone, date_order=order, fetched_at=page.fetched_at,
+    return parse_date(value, tz=_timezone(page), date_order=order, fetched_at=page.fetched_at,
                       language=_declared_language(page))
+
+
+def _timezone(page: Page) -> str | None:
+    """The zone for times written without one: the site's rule, else a one-zone country's."""
+    return page.rules.timezone or page.cached("timezone", lambda: locale_timezone(
+        _declared_language(page, region=True), urlsplit(page.url).hostname))
 
 
 def _first_date(page: Page, values) -> datetime | None:

@@ -156,6 +156,35 @@ def locale_date_order(lang: str | None, host: str | None) -> str:
     return "MDY"
 
 
+# Countries with one time zone, by ISO code (a page's region, a country-code domain): a
+# time written without an offset on such a site is that zone's local time.
+_SINGLE_ZONE = {
+    "KR": "Asia/Seoul", "JP": "Asia/Tokyo", "CN": "Asia/Shanghai", "TW": "Asia/Taipei", "HK": "Asia/Hong_Kong",
+    "SG": "Asia/Singapore", "IN": "Asia/Kolkata", "PK": "Asia/Karachi", "IL": "Asia/Jerusalem",
+    "AE": "Asia/Dubai", "TR": "Europe/Istanbul", "GB": "Europe/London", "UK": "Europe/London",
+    "IE": "Europe/Dublin", "FR": "Europe/Paris", "DE": "Europe/Berlin", "AT": "Europe/Vienna",
+    "CH": "Europe/Zurich", "IT": "Europe/Rome", "ES": "Europe/Madrid", "NL": "Europe/Amsterdam",
+    "BE": "Europe/Brussels", "SE": "Europe/Stockholm", "NO": "Europe/Oslo", "DK": "Europe/Copenhagen",
+    "FI": "Europe/Helsinki", "PL": "Europe/Warsaw", "CZ": "Europe/Prague", "HU": "Europe/Budapest",
+    "GR": "Europe/Athens", "RO": "Europe/Bucharest", "UA": "Europe/Kyiv", "NG": "Africa/Lagos",
+    "ZA": "Africa/Johannesburg", "KE": "Africa/Nairobi", "EG": "Africa/Cairo", "NZ": "Pacific/Auckland",
+    "PH": "Asia/Manila", "TH": "Asia/Bangkok", "VN": "Asia/Ho_Chi_Minh", "AR": "America/Argentina/Buenos_Aires",
+    "CO": "America/Bogota", "PE": "America/Lima", "CL": "America/Santiago",
+}
+_GENERIC_TLDS_LOOKING_LIKE_COUNTRIES = {"co", "io", "tv", "fm", "me", "ai"}
+
+
+def locale_timezone(lang: str | None, host: str | None) -> str | None:
+    """The time zone of a site in a one-zone country, from its locale ("ko-KR") or domain (".kr")."""
+    region = (lang or "").replace("_", "-").partition("-")[2].upper()
+    if region in _SINGLE_ZONE:
+        return _SINGLE_ZONE[region]
+    tld = (host or "").rsplit(".", 1)[-1].lower()
+    if tld not in _GENERIC_TLDS_LOOKING_LIKE_COUNTRIES and tld.upper() in _SINGLE_ZONE:
+        return _SINGLE_ZONE[tld.upper()]
+    return None
+
+
 def order_from_examples(text: str) -> str | None:
     """A numeric date elsewhere on the page with a part above 12 shows the site's order."""
     for m in _NUMERIC.finditer(text):
