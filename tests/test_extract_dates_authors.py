@@ -97,9 +97,11 @@ def _page(name: str, **rules):
 def test_a_site_time_zone_applies_to_a_dateline_without_one():
     from crawler.extract import extract_dates
 
-    # "기사입력 :[ 2018-08-25 15:24 ]" is Seoul time
-    published, _ = extract_dates(_page("ko-entermedia-lj-ryu", timezone="Asia/Seoul"))
+    # "기사입력 :[ 2018-08-25 15:24 ]": Seoul time on a .kr site, unless the site's rule says otherwise
+    published, _ = extract_dates(_page("ko-entermedia-lj-ryu"))
     assert published == datetime(2018, 8, 25, 6, 24, tzinfo=timezone.utc)
+    published, _ = extract_dates(_page("ko-entermedia-lj-ryu", timezone="Europe/Berlin"))
+    assert published == datetime(2018, 8, 25, 13, 24, tzinfo=timezone.utc)
 
 
 def test_updated_line_is_the_modified_time_not_the_published_one():
