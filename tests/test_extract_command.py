@@ -80,7 +80,8 @@ def test_the_seed_byline_reads_month_first_on_an_english_page(site):
     # The same byline on a British page is 12 July; on a page whose other dates show the
     # day first ("25-12-2016"), too.
     british = extract_page(html.replace(b'<html lang="en">', b'<html lang="en-GB">'), url, with_comments=False)
-    assert british.published_at.date().isoformat() == "2016-07-12"
+    # midnight in London (summer time): 23:00 UTC the day before
+    assert british.published_at.isoformat() == "2016-07-11T23:00:00+00:00"
     dated = html.replace(b"<footer>", b"<footer>Last edited 25-12-2016 ")
     assert extract_page(dated, url, with_comments=False).published_at.date().isoformat() == "2016-07-12"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .dates import ZONE_ABBREVIATION
 from .page import Page
 
 # Blocks that are not the article's own byline: comments, related stories, asides, footers.
@@ -28,7 +29,6 @@ _DATELINE = re.compile(r"^\s*(?P<kind>(?i:published|posted|updated|last updated|
                        r"aktualisiert|publicado|atualizado|actualizado|publié|mis à jour|pubblicato|aggiornato)|"
                        r"기사입력|입력|등록|수정|公開日|更新日|发布时间|發佈時間)"
                        r"(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*[:：]?\s*\[?\s*(?P<date>.{6,60}?)\s*\]?\s*$")
-_ZONE_ABBR = re.compile(r"\b(?:[ECMP][SD]T|HST|AKST|AKDT|GMT|UTC|BST|CES?T|IST|JST|KST|AES?T|AEDT)\b")
 _UPDATE_WORDS = ("updated", "last updated", "aktualisiert", "atualizado", "actualizado", "mis à jour", "aggiornato",
                  "수정", "更新日")
 _UPDATED = re.compile(r"^(updated|last updated|modified|actualizado|atualizado|aktualisiert|mis à jour|aggiornato)\b"
@@ -97,7 +97,7 @@ def _parse_byline(text: str) -> dict | None:
     out["authors"] = parts[0]
     zone = None
     for part in parts[1:]:
-        if m := _ZONE_ABBR.search(part):
+        if m := ZONE_ABBREVIATION.search(part):
             zone = zone or m.group(0)
         if m := _UPDATED.match(part):
             out["modified"] = out["modified"] or part[m.end():]
@@ -110,7 +110,7 @@ def _parse_byline(text: str) -> dict | None:
         elif out["section"] is None and out["date"] is not None and len(part) <= 40 and ":" not in part:
             out["section"] = part
     # "November 18, 2019 at 2:26 PM HST ... Updated: November 18 at 4:46 PM": one byline, one zone
-    if zone and out["modified"] and not _ZONE_ABBR.search(out["modified"]):
+    if zone and out["modified"] and not ZONE_ABBREVIATION.search(out["modified"]):
         out["modified"] = f"{out['modified']} {zone}"
     return out
 

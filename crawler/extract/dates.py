@@ -25,6 +25,11 @@ _TZINFOS = {
 }
 
 
+# The same abbreviations, to spot a zone written in a byline.
+ZONE_ABBREVIATION = re.compile(r"\b(?:%s)\b" % "|".join(sorted((k for k in _TZINFOS if len(k) > 1), key=len,
+                                                                 reverse=True)))
+
+
 def to_utc(value: datetime, tz: str | None) -> datetime:
     """A naive datetime is local time of the site's zone (UTC when unknown)."""
     if value.tzinfo is None:
@@ -138,6 +143,8 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
 
 # Regions writing the month first; everywhere else writes the day first.
 _MONTH_FIRST_REGIONS = {"US", "PH", "FM", "MH", "PW", "CA"}
+# Country codes used as generic domains (.co, .io, .tv, ...): they say nothing of the locale.
+_GENERIC_COUNTRY_TLDS = {"co", "io", "tv", "fm", "me", "ai"}
 _DAY_FIRST_TLDS = (".uk", ".au", ".nz", ".ie", ".in", ".za", ".ng", ".pk", ".ke", ".gh", ".sg", ".my")
 
 
@@ -151,7 +158,8 @@ def locale_date_order(lang: str | None, host: str | None) -> str:
         return "DMY"
     # A country-code domain outside the few month-first countries writes the day first.
     tld = (host or "").rsplit(".", 1)[-1].lower()
-    if host and (host.endswith(_DAY_FIRST_TLDS) or (len(tld) == 2 and tld.upper() not in _MONTH_FIRST_REGIONS | {"CO", "IO", "TV", "FM", "ME", "AI"})):
+    if host and (host.endswith(_DAY_FIRST_TLDS) or (len(tld) == 2 and tld not in _GENERIC_COUNTRY_TLDS
+                                                      and tld.upper() not in _MONTH_FIRST_REGIONS)):
         return "DMY"
     return "MDY"
 
@@ -171,7 +179,6 @@ _SINGLE_ZONE = {
     "PH": "Asia/Manila", "TH": "Asia/Bangkok", "VN": "Asia/Ho_Chi_Minh", "AR": "America/Argentina/Buenos_Aires",
     "CO": "America/Bogota", "PE": "America/Lima", "CL": "America/Santiago",
 }
-_GENERIC_TLDS_LOOKING_LIKE_COUNTRIES = {"co", "io", "tv", "fm", "me", "ai"}
 
 
 def locale_timezone(lang: str | None, host: str | None) -> str | None:
@@ -180,7 +187,7 @@ def locale_timezone(lang: str | None, host: str | None) -> str | None:
     if region in _SINGLE_ZONE:
         return _SINGLE_ZONE[region]
     tld = (host or "").rsplit(".", 1)[-1].lower()
-    if tld not in _GENERIC_TLDS_LOOKING_LIKE_COUNTRIES and tld.upper() in _SINGLE_ZONE:
+    if tld not in _GENERIC_COUNTRY_TLDS and tld.upper() in _SINGLE_ZONE:
         return _SINGLE_ZONE[tld.upper()]
     return None
 
