@@ -24,16 +24,18 @@ _BYLINE_INNER = re.compile(r"(?:^|\s[-|•·—–]\s)(?i:published by|posted by
                            r"escrito por|pubblicato da|scritto da|geschrieben von|publié par|écrit par)\s*:?\s+")
 _SECTION_LABEL = re.compile(r"^(?i:category|categoria|categoría|catégorie|kategorie|section|rubrik|rubrique|"
                             r"seção|sección|sezione)\s*:\s*")
+# Labels of a publication or update time, in the languages the extractor is tested on.
+_PUBLISHED_WORDS = ("published", "posted", "publiziert", "veröffentlicht", "publicado", "publié", "pubblicato",
+                    "기사입력", "입력", "등록", "公開日", "发布时间", "發佈時間")
+_UPDATED_WORDS = ("last updated", "updated", "modified", "aktualisiert", "atualizado", "actualizado", "mis à jour",
+                  "aggiornato", "수정", "更新日")
+_WORDS = "|".join(_UPDATED_WORDS + _PUBLISHED_WORDS)
 # A line giving the publication or update time: "publiziert am 25. September 2018", "Updated: Nov 18".
-_DATELINE = re.compile(r"^\s*(?P<kind>(?i:published|posted|updated|last updated|publiziert|veröffentlicht|"
-                       r"aktualisiert|publicado|atualizado|actualizado|publié|mis à jour|pubblicato|aggiornato)|"
-                       r"기사입력|입력|등록|수정|公開日|更新日|发布时间|發佈時間)"
-                       r"(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*[:：]?\s*\[?\s*(?P<date>.{6,60}?)\s*\]?\s*$")
-_UPDATE_WORDS = ("updated", "last updated", "aktualisiert", "atualizado", "actualizado", "mis à jour", "aggiornato",
-                 "수정", "更新日")
-_UPDATED = re.compile(r"^(updated|last updated|modified|actualizado|atualizado|aktualisiert|mis à jour|aggiornato)\b"
-                      r"\s*(on|at|:)?\s*", re.I)
-_PUBLISHED = re.compile(r"^(published|posted|publicado|veröffentlicht|publié|pubblicato)\b\s*(on|at|:)?\s*", re.I)
+_DATELINE = re.compile(rf"^\s*(?P<kind>(?i:{_WORDS}))(?:\s+(?i:on|at|am|um|el|em|le|il|the))?\s*[:：]?\s*\[?\s*"
+                       r"(?P<date>.{6,60}?)\s*\]?\s*$")
+# The same labels starting a part of a byline: "By Jane Doe | Updated: Nov 18".
+_UPDATED = re.compile(rf"^(?:{'|'.join(_UPDATED_WORDS)})\b\s*(on|at|:)?\s*", re.I)
+_PUBLISHED = re.compile(rf"^(?:{'|'.join(_PUBLISHED_WORDS)})\b\s*(on|at|:)?\s*", re.I)
 
 
 def byline(page: Page) -> dict | None:
@@ -122,7 +124,7 @@ def datelines(page: Page) -> dict:
         for m, block in _short_lines(page)[1]:
             if block.xpath(IN_PAGE_FURNITURE):
                 continue
-            kind = "modified" if m.group("kind").lower() in _UPDATE_WORDS else "published"
+            kind = "modified" if m.group("kind").lower() in _UPDATED_WORDS else "published"
             out.setdefault(kind, m.group("date"))
         return out
     return page.cached("datelines", find)
