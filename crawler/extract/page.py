@@ -29,6 +29,11 @@ class NotHTML(NotAnArticle):
     """The bytes are not an HTML document (empty, binary, PDF, ...)."""
 
 
+# HTML comments and processing instructions carry no article text; dropping them at parse
+# time gives trafilatura the same tree it builds itself, so it can work on ours (no second parse).
+_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+
+
 def _walk_json_ld(node, out: list[dict]) -> None:
     if isinstance(node, list):
         for child in node:
@@ -40,6 +45,33 @@ def _walk_json_ld(node, out: list[dict]) -> None:
             out.append(node)
 
 
+_ARTICLE_SCOPES = ("//*[@itemscope][contains(@itemtype, 'Article') or contains(@itemtype, 'BlogPosting') "
+                   "or contains(@itemtype, 'Report')]")
+
+
+def _owning_scope(el):
+    for parent in el.iterancestors():
+        if parent.get("itemscope") is not None:
+            return parent
+    return None
+
+
+def _microdata_value(el, prop: str) -> str | None:
+    if el.get("itemscope") is not None:  # a nested item (author: Person): its name is the value
+        names = el.xpath(".//*[@itemprop='name']")
+        if not names:
+            return None
+        el = names[0]
+    for attr in ("content", "datetime"):
+        if (value := el.get(attr)) and value.strip():
+            return value.strip()
+    if el.tag in ("a", "link") and prop == "url":
+        return el.get("href")
+    if el.tag == "meta":
+        return None
+    return re.sub(r"\s+", " ", el.text_content()).strip() or None
+
+
 @dataclass
 class Page:
     url: str
@@ -47,6 +79,8 @@ class Page:
     tree: lxml.html.HtmlElement
     fetched_at: datetime
     rules: SiteRules = field(default_factory=SiteRules)
+    # Values that several field functions read (the byline, the JSON-LD article), computed once.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, *, fetched_at: datetime | None = None,
@@ -66,7 +100,7 @@ class Page:
         if not text.strip():
             raise NotHTML("empty document")
         try:
-            tree = lxml.html.document_fromstring(text)
+            tree = lxml.html.document_fromstring(text, parser=_PARSER)
         except (etree.ParserError, ValueError) as exc:
             raise NotHTML(f"unparseable HTML: {exc}") from exc
         return cls(url=url, html=text, tree=tree,
@@ -102,6 +136,31 @@ class Page:
             if key and content is not None and content.strip():
                 out.setdefault(key.strip().lower(), []).append(content.strip())
         return out
+
+    @cached_property
+    def microdata(self) -> dict[str, list]:
+        """schema.org microdata of the page's article (itemtype *Article/BlogPosting), by itemprop.
+
+        Props of nested scopes (comments, images, the publisher) are left out, except that an
+        ``author`` scope contributes its ``name``.
+        """
+        out: dict[str, list] = {}
+        for scope in self.tree.xpath(_ARTICLE_SCOPES):
+            for el in scope.iterdescendants():
+                prop = el.get("itemprop") if isinstance(el.tag, str) else None
+                if not prop or _owning_scope(el) is not scope:
+                    continue
+                value = _microdata_value(el, prop)
+                if value:
+                    for name in prop.split():
+                        out.setdefault(name, []).append(value)
+        return out
+
+    def cached(self, key: str, compute):
+        """A value several field functions need (the byline, the JSON-LD article), computed once."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     def meta_first(self, *keys: str) -> str | None:
         for key in keys:

@@ -1,0 +1,127 @@
+"""Author names and dates as users complain every extractor gets them wrong: "By" and roles
+left in names, lists not split, dates read in the wrong order or zone, relative dates, and
+"updated" lines taken for the publication date."""
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import REPO
+
+FETCHED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("raw, names", [
+    ("By: Earnest Jones", ["Earnest Jones"]),
+    ("By Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
+    ("Ann Lee, Bob Stone & Cy Twombly", ["Ann Lee", "Bob Stone", "Cy Twombly"]),
+    ("By TOM KRISHER, AP Auto Writer", ["TOM KRISHER"]),
+    ("Jane Doe, Senior Correspondent", ["Jane Doe"]),
+    ("Mark Lee, AP Science Writer", ["Mark Lee"]),
+    ("Rachael Link, MS, RD", ["Rachael Link"]),
+    ("Sarah E. Needleman", ["Sarah E. Needleman"]),  # an initial is not the Portuguese "e"
+    ("By Jill Disis, CNN Business", ["Jill Disis"]),
+    ("Analysis by Chris Cillizza", ["Chris Cillizza"]),
+    ("Amy Kuperinsky | NJ Advance Media for NJ.com", ["Amy Kuperinsky"]),
+    ("By Jane Doe | 12-07-2016 | News", ["Jane Doe"]),
+    ("Jeff FoustMonday, November 18, 2019", ["Jeff Foust"]),
+    ("jane.doe@example.com", []),
+    ("By The Associated Press", []),
+    ("Staff", []),
+    ("HNN Staff", []),
+    ("Editorial", []),
+    ("Von Hans Müller und Petra Schmidt", ["Hans Müller", "Petra Schmidt"]),
+    ("Por María García y José López", ["María García", "José López"]),
+    ("Jean-Pierre Dupont et Marie Curie", ["Jean-Pierre Dupont", "Marie Curie"]),
+    ("Текст: Венера Ерофеева", ["Венера Ерофеева"]),
+    ("홍길동 기자", ["홍길동"]),
+    ("山田太郎、佐藤花子", ["山田太郎", "佐藤花子"]),
+    ([{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person", "name": "Bo Diaz"}], ["Ann Lee", "Bo Diaz"]),
+    ({"@type": "Person", "name": "AppleInsider"}, []),  # the site's own name
+    ("By The AppleInsider Staff", []),
+    ("Emily Post", ["Emily Post"]),  # a surname that is also a newspaper word
+    ("Marine Le Pen et Mohamed El Khatib", ["Marine Le Pen", "Mohamed El Khatib"]),
+    ("Written by Rachael Link, MS, RD on November 14, 2019", ["Rachael Link"]),
+    ("Par Claire Dubois le 12 mars 2019", ["Claire Dubois"]),
+    ("JD Vance and Per Olsen for The Times", ["JD Vance", "Per Olsen"]),
+])
+def test_author_names_are_cleaned(raw, names):
+    from crawler.extract import clean_author_names
+
+    assert clean_author_names(raw, site_names=("AppleInsider", "appleinsider.com")) == names
+
+
+@pytest.mark.parametrize("text, kwargs, expected", [
+    ("12-07-2016", {}, "2016-12-07T00:00"),
+    ("12-07-2016", {"date_order": "DMY"}, "2016-07-12T00:00"),
+    ("25-07-2016", {}, "2016-07-25T00:00"),  # a day above 12 settles the order
+    ("2019-11-19T08:57:40+01:00", {}, "2019-11-19T07:57"),
+    ("2019-11-19 10:48", {"tz": "Europe/London"}, "2019-11-19T10:48"),
+    ("2019-07-19 10:48", {"tz": "Europe/London"}, "2019-07-19T09:48"),  # summer time applied
+    ("2018-08-25 15:24", {"tz": "Asia/Seoul"}, "2018-08-25T06:24"),
+    ("11/19/19 06:56 AM EST", {}, "2019-11-19T11:56"),
+    ("Nov. 18, 2019 2:26 PM HST", {}, "2019-11-19T00:26"),
+    ("3 hours ago", {}, "2024-05-10T09:00"),
+    ("yesterday", {}, "2024-05-09T12:00"),
+    ("vor 2 Stunden", {"language": "de"}, "2024-05-10T10:00"),
+    ("hace 3 horas", {"language": "es"}, "2024-05-10T09:00"),
+    ("il y a 5 minutes", {"language": "fr"}, "2024-05-10T11:55"),
+    ("22 de janeiro de 2018", {"language": "pt"}, "2018-01-22T00:00"),
+    ("12. März 2019", {"language": "de"}, "2019-03-12T00:00"),
+    ("Nov 18", {}, "2024-11-18T00:00"),  # no year: the fetch year (extract_dates drops it as future)
+    ("0001-01-01T00:00:00", {}, None),
+    ("not a date", {}, None),
+])
+def test_dates_are_parsed_in_the_right_zone_and_order(text, kwargs, expected):
+    from crawler.extract.dates import parse_date
+
+    value = parse_date(text, fetched_at=FETCHED_AT, **kwargs)
+    assert (value.strftime("%Y-%m-%dT%H:%M") if value else None) == expected
+    if value:
+        assert value.utcoffset().total_seconds() == 0
+
+
+def _page(name: str, **rules):
+    from crawler.extract.page import Page
+    from crawler.extract.rules import SiteRules
+
+    truth = json.loads((REPO / "fixtures/pages/benchmark-truth.json").read_text(encoding="utf-8"))
+    raw = gzip.decompress((REPO / "fixtures/pages" / f"{name}.html.gz").read_bytes())
+    return Page.parse(raw, truth[name]["url"], rules=SiteRules(**rules),
+                      fetched_at=datetime(2019, 12, 1, tzinfo=timezone.utc))
+
+
+def test_a_site_time_zone_applies_to_a_dateline_without_one():
+    from crawler.extract import extract_dates
+
+    # "기사입력 :[ 2018-08-25 15:24 ]": Seoul time on a .kr site, unless the site's rule says otherwise
+    published, _ = extract_dates(_page("ko-entermedia-lj-ryu"))
+    assert published == datetime(2018, 8, 25, 6, 24, tzinfo=timezone.utc)
+    published, _ = extract_dates(_page("ko-entermedia-lj-ryu", timezone="Europe/Berlin"))
+    assert published == datetime(2018, 8, 25, 13, 24, tzinfo=timezone.utc)
+
+
+def test_updated_line_is_the_modified_time_not_the_published_one():
+    from crawler.extract import extract_dates
+
+    published, modified = extract_dates(_page("en-hawaiinewsnow-telescope"))
+    assert published.date().isoformat() == "2019-11-19"
+    assert modified == datetime(2019, 11, 19, 2, 46, tzinfo=timezone.utc)  # "Updated November 18 at 4:46 PM" HST
+
+
+def test_relative_byline_date_counts_back_from_the_fetch_time():
+    from crawler.extract import extract_page
+
+    html = ("<html lang='de'><head><title>Stadtrat beschließt Haushalt</title></head><body><article>"
+            "<h1>Stadtrat beschließt Haushalt</h1><p class='byline'>Von Petra Schmidt | vor 3 Stunden</p>"
+            + "<p>" + "Der Stadtrat hat am Abend den Haushalt für das kommende Jahr beschlossen. " * 6 + "</p>"
+            + "<p>" + "Die Opposition kritisierte die geplanten Ausgaben für den Straßenbau deutlich. " * 6 + "</p>"
+            "</article></body></html>")
+    item = extract_page(html, "https://zeitung.example.de/politik/haushalt", fetched_at=FETCHED_AT,
+                        with_comments=False)
+    assert item.authors == ["Petra Schmidt"]
+    assert item.published_at == datetime(2024, 5, 10, 9, 0, tzinfo=timezone.utc)
+    assert item.language == "de"
