@@ -331,6 +331,8 @@ def extract_tags(page: Page) -> list[str]:
     kw = _ld(page, "keywords") or _micro(page, "keywords")
     if not tags and kw:
         tags = kw if isinstance(kw, list) else [t.strip() for t in str(kw).split(",")]
+        # schema.org allows keywords as DefinedTerm objects: their name is the tag.
+        tags = [t.get("name") if isinstance(t, dict) else t for t in tags]
     if not tags:
         tags = [_text(a) for a in page.tree.xpath("//a[@rel='tag']")]
     return list(dict.fromkeys(t for t in tags if isinstance(t, str) and t))
