@@ -41,6 +41,14 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
                         help="SQLite file or SQLAlchemy URL (default: $NEWSDESK_DATABASE_URL, else ./newsdesk.db)")
 
 
+def require_database(url: str) -> None:
+    """The analyst commands read an existing database: say so when there is none at ``url``."""
+    from models.db import has_schema
+
+    if not has_schema(url):
+        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+
+
 def main(argv: list[str] | None = None) -> int:
     from models.db import DatabaseConfigError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,14 +27,13 @@ def _member(m) -> dict:
 
 
 def run(args) -> int:
-    from models.db import has_schema, resolve_url, session_factory
+    from models.db import resolve_url, session_factory
     from models.neardup import duplicate_groups
 
     if args.limit < 0:
         raise CommandError("--limit must be 0 (all) or more", code=2)
     url = resolve_url(args.db)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    require_database(url)
     with session_factory(url)() as session:
         if args.site:
             from sqlalchemy import select

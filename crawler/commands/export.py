@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 from typing import IO, Any, Iterable, Iterator
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_BATCH_ROWS = 1000
@@ -146,7 +146,7 @@ def export(connection, fmt: str, out, *, site: str | None = None, since=None, co
 
 
 def run(args) -> int:
-    from models.db import get_engine, has_schema, resolve_url
+    from models.db import get_engine, resolve_url
 
     url = resolve_url(args.db)
     if args.since:
@@ -161,8 +161,7 @@ def run(args) -> int:
             raise CommandError("--format parquet needs pyarrow: pip install 'newsdesk[parquet]'") from None
         if not args.output and sys.stdout.isatty():
             raise CommandError("Parquet is binary: give --output FILE or redirect stdout", code=2)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    require_database(url)
     started = time.monotonic()
     engine = get_engine(url)
     with engine.connect() as connection:

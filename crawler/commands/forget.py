@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -25,11 +25,10 @@ def url_keys(url: str) -> list[str]:
 
 def run(args) -> int:
     from models import fetchstate
-    from models.db import has_schema, resolve_url, session_factory
+    from models.db import resolve_url, session_factory
 
     url = resolve_url(args.db)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url}")
+    require_database(url)
     for given in args.urls:
         if not given.startswith(("http://", "https://")):
             raise CommandError(f"not an http(s) URL: {given!r}", code=2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -30,13 +30,12 @@ def run(args) -> int:
     from rich.table import Table
 
     from models import runs
-    from models.db import has_schema, resolve_url, session_factory
+    from models.db import resolve_url, session_factory
 
     if args.limit < 1:
         raise CommandError("--limit must be at least 1", code=2)
     url = resolve_url(args.db)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    require_database(url)
     with session_factory(url)() as session:
         rows = runs.recent_runs(session, args.site, args.limit)
     if not rows:

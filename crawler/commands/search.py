@@ -6,7 +6,7 @@ import json
 import re
 from datetime import date
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 # Control characters as highlight marks: they cannot occur in stored text, so they are
 # replaced by terminal styling without any escaping question.
@@ -42,7 +42,7 @@ def run(args) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from models.db import has_schema, resolve_url, session_factory
+    from models.db import resolve_url, session_factory
     from models.search import search, search_comments
 
     url = resolve_url(args.db)
@@ -53,8 +53,7 @@ def run(args) -> int:
             raise CommandError(f"--since expects a date like 2024-05-31, got {args.since!r}", code=2) from None
     if args.limit < 1:
         raise CommandError("--limit must be at least 1", code=2)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    require_database(url)
     with session_factory(url)() as session:
         finder = search_comments if args.comments else search
         hits = finder(session, args.query, site=args.site, since=args.since, limit=args.limit,

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -138,11 +138,10 @@ def run_builtin(url: str, host: str, port: int) -> int:
 def run(args) -> int:
     from sqlalchemy.engine import make_url
 
-    from models.db import has_schema, resolve_url
+    from models.db import resolve_url
 
     url = resolve_url(args.db)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    require_database(url)
     sqlite = url.startswith("sqlite")
     use_datasette = args.app == "datasette" or (args.app == "auto" and sqlite)
     if use_datasette:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument
+from ..cli import CommandError, require_database, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -26,11 +26,10 @@ def run(args) -> int:
     from rich.table import Table
 
     from models import stats
-    from models.db import has_schema, resolve_url, session_factory
+    from models.db import resolve_url, session_factory
 
     url = resolve_url(args.db)
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
+    require_database(url)
     console = Console(highlight=False)
     if not console.is_terminal:
         console.width = max(console.width, 150)  # piped or captured: no wrapping of cells
