@@ -65,6 +65,12 @@ _STARTUP_LOGGERS = ("scrapy.middleware", "scrapy.crawler", "scrapy.addons", "ale
                     "scrapy.extensions.telnet")
 
 
+def _not_alembic_context(record: logging.LogRecord) -> bool:
+    # Alembic announces its dialect and DDL mode each time it opens a migration context
+    # (twice per crawl); the "Running upgrade" lines are the ones worth reading.
+    return not record.getMessage().startswith(("Context impl", "Will assume"))
+
+
 def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | None = None,
               sites_file: str | None = None, overrides: dict | None = None,
               origin: str = "crawl") -> CrawlOutcome:
@@ -76,6 +82,9 @@ def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | 
         # After CrawlerProcess: its logging set-up resets the levels of Scrapy's loggers.
         for name in _STARTUP_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
+        migration_logger = logging.getLogger("alembic.runtime.migration")
+        if _not_alembic_context not in migration_logger.filters:
+            migration_logger.addFilter(_not_alembic_context)
     kwargs = {k: v for k, v in (("site", site), ("url", url), ("sites_file", sites_file)) if v}
     crawler = process.create_crawler("news")
     process.crawl(crawler, **kwargs)

@@ -11,7 +11,9 @@ from pathlib import Path
 from models import repository
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_FILE = next((p for p in (REPO.parent / "shared" / "seed" / "000_d6af04d05aa44628.txt",
+# A verbatim copy lives in fixtures/seed, so a clone anywhere has it.
+SEED_FILE = next((p for p in (REPO / "fixtures" / "seed" / "000_d6af04d05aa44628.txt",
+                              REPO.parent / "shared" / "seed" / "000_d6af04d05aa44628.txt",
                               Path("/work/shared/seed/000_d6af04d05aa44628.txt")) if p.exists()), None)
 SEED_TITLE = "US Is Not Delaying Syria Talks With Russia On Aleppo: John Kerry"
 SEED_URL = "https://goldwater.example/2016/12/us-is-not-delaying-syria-talks"
