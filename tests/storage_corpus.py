@@ -11,10 +11,8 @@ from pathlib import Path
 from models import repository
 
 REPO = Path(__file__).resolve().parents[1]
-# A verbatim copy lives in fixtures/seed, so a clone anywhere has it.
-SEED_FILE = next((p for p in (REPO / "fixtures" / "seed" / "000_d6af04d05aa44628.txt",
-                              REPO.parent / "shared" / "seed" / "000_d6af04d05aa44628.txt",
-                              Path("/work/shared/seed/000_d6af04d05aa44628.txt")) if p.exists()), None)
+# The shared seed article, copied verbatim (../shared/seed/000_d6af04d05aa44628.txt).
+SEED_FILE = REPO / "fixtures" / "seed" / "000_d6af04d05aa44628.txt"
 SEED_TITLE = "US Is Not Delaying Syria Talks With Russia On Aleppo: John Kerry"
 SEED_URL = "https://goldwater.example/2016/12/us-is-not-delaying-syria-talks"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..cli import CommandError, require_database, add_db_argument
+from ..cli import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 from typing import IO, Any, Iterable, Iterator
 
-from ..cli import CommandError, require_database, add_db_argument
+from ..cli import CommandError, add_db_argument, require_database
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_BATCH_ROWS = 1000

@@ -6,7 +6,7 @@ import json
 import re
 from datetime import date
 
-from ..cli import CommandError, require_database, add_db_argument
+from ..cli import CommandError, add_db_argument, require_database
 
 # Control characters as highlight marks: they cannot occur in stored text, so they are
 # replaced by terminal styling without any escaping question.

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import CommandError, require_database, add_db_argument
+from ..cli import CommandError, add_db_argument, require_database
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, require_database, add_db_argument
+from ..cli import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
