@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
 from crawler.extract.comments import (
     CommentEndpoints, CommentThread, StableIds, extract_comments, fragment_text, merge_threads,
     parse_comment_response,
@@ -194,6 +194,7 @@ def test_comment_markup_becomes_plain_text():
                          '<div class="reply"><a class="comment-reply-link">Reply</a></div>') == "See this\nnow\n\n<i>ok"
 
 
+@pytest.mark.e2e
 def test_bad_per_site_settings_are_one_clear_error(tmp_path):
     conf = tmp_path / "sites.toml"
     conf.write_text("[sites.x]\nstart_urls = ['http://127.0.0.1:9/']\n[sites.x.settings]\ndisqus_url = 'a'\n")

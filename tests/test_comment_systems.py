@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
+
+pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
 # How each system names a comment (None: the source has no ids, a stable hash stands in).
 ID_FORM = {"wp-block": "{}", "wp-feed": "{}", "jsonld-nested": "comment-{}", "jsonld-parent": "post-{}",

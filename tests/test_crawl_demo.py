@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, crawl_demo, run_newsdesk, run_scrapy
+from helpers import REPO, crawl_demo, run_newsdesk, run_scrapy
+
+pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
 SEED_SLUG = "us-is-not-delaying-syria-talks-with-russia-on-aleppo-john-kerry"
 SEED_PARAGRAPHS = [p.strip() for p in (REPO / "fixtures/sites/demo/seed_article.txt").read_text(encoding="utf-8")

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import run_newsdesk, run_scrapy, start_newsdesk
-from schedule_helpers import rows, site_block, wait_for, write_sites
+from helpers import rows, run_newsdesk, run_scrapy, site_block, start_newsdesk, wait_for, write_sites
 
 HELD_BY = "is already being crawled by"
 
@@ -26,6 +25,7 @@ def slow_site():
         yield site
 
 
+@pytest.mark.e2e
 def test_two_schedulers_a_manual_crawl_and_scrapy_crawl_crawl_once(slow_site, tmp_path):
     db = tmp_path / "news.db"
     conf = write_sites(tmp_path / "sites.toml", site_block("slow", slow_site.url, schedule="1h", concurrency=2))
@@ -67,6 +67,7 @@ def test_two_schedulers_a_manual_crawl_and_scrapy_crawl_crawl_once(slow_site, tm
         assert f"site 'slow' {HELD_BY}" in scrapy.stderr
 
 
+@pytest.mark.e2e
 def test_lock_of_a_killed_crawl_is_taken_over_after_it_expires(slow_site, tmp_path):
     db = tmp_path / "news.db"
     conf = write_sites(tmp_path / "sites.toml", site_block("slow", slow_site.url))

@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
 from crawler.fingerprint import CanonicalRequestFingerprinter
 from crawler.items import ArticleItem
 from crawler.sites import ConfigError, load_sites
@@ -246,6 +246,7 @@ def test_same_content_under_two_urls_is_one_article(db_url):
     assert crawl.stat("duplicates/content") == 1
 
 
+@pytest.mark.e2e
 def test_index_survives_a_restart_and_is_shared_by_processes(db_url):
     body = story_text(8)
     Pipelines(db_url)(article("paper", "/original/", "Original", body))
@@ -330,6 +331,7 @@ def test_a_revision_moves_the_article_in_the_index(db_url):
 # --- newsdesk duplicates ----------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_duplicates_command_lists_groups_with_copies_and_urls(db_url):
     body, other = story_text(14), story_text(15)
     crawl = Pipelines(db_url)

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
+
+pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
 FIXTURE = REPO / "fixtures" / "sites" / "wire"
 SITES_FILE = FIXTURE / "sites.toml"

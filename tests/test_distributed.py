@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
 
 TRACKING = "?utm_source=newsletter&utm_medium=email"
 
@@ -109,6 +109,7 @@ def query(db: str, sql: str, **params):
         engine.dispose()
 
 
+@pytest.mark.e2e
 def test_every_article_and_comment_is_stored_once(two_workers):
     site, db, *_ = two_workers
     assert query(db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(50, 50)]
@@ -122,6 +123,7 @@ def test_every_article_and_comment_is_stored_once(two_workers):
         assert counts[site.url + site.path_of(article)] == len(article["comments"])
 
 
+@pytest.mark.e2e
 def test_each_page_is_fetched_once_across_both_workers(two_workers):
     site, *_ = two_workers
     fetched = Counter(path.split("?")[0] for _, path, _ in site.requests)
@@ -138,6 +140,7 @@ def test_each_page_is_fetched_once_across_both_workers(two_workers):
     assert [p for _, p, _ in site.requests if p.split("?")[0] == first] == [first + TRACKING]
 
 
+@pytest.mark.e2e
 def test_both_workers_share_the_crawl_and_record_their_runs(two_workers):
     _, db, *_ = two_workers
     runs = query(db, "SELECT status, pages_fetched, articles_new, comments_new, stats_json FROM crawl_runs")
@@ -152,11 +155,13 @@ def test_both_workers_share_the_crawl_and_record_their_runs(two_workers):
     assert sum(s["scheduler/enqueued/redis"] for s in stats) == sum(s["scheduler/dequeued/redis"] for s in stats)
 
 
+@pytest.mark.e2e
 def test_redis_keys_are_removed_when_the_crawl_ends(two_workers):
     *_, keys_left, _ = two_workers
     assert keys_left == []
 
 
+@pytest.mark.e2e
 def test_next_distributed_crawl_starts_afresh(two_workers, redis_url, redis_prefix):
     """The finished crawl's duplicate filter is gone: a new crawl fetches the site again and
     finds every article unchanged (a leftover filter would have let it fetch nothing)."""
@@ -173,6 +178,7 @@ def test_next_distributed_crawl_starts_afresh(two_workers, redis_url, redis_pref
     assert query(db, "SELECT count(*) FROM articles") == [(50,)]
 
 
+@pytest.mark.e2e
 def test_unreachable_redis_is_one_clear_error(tmp_path, demo_site):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

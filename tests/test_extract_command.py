@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
 
 SEED_SLUG = "us-is-not-delaying-syria-talks-with-russia-on-aleppo-john-kerry"
 THREAD_SLUG = "the-city-council-delayed-the-border-agreement-bord"  # three comments, one page
@@ -39,6 +39,7 @@ def _html(url: str) -> bytes:
         return exc.read()
 
 
+@pytest.mark.e2e
 def test_extract_prints_every_field_of_an_article_with_its_comments(site):
     result = run_newsdesk("extract", _url(site, THREAD_SLUG))
     assert result.returncode == 0, result.stderr
@@ -54,6 +55,7 @@ def test_extract_prints_every_field_of_an_article_with_its_comments(site):
         assert name in record
 
 
+@pytest.mark.e2e
 def test_a_thread_over_several_comment_pages_is_printed_whole(site):
     article = next(a for a in site.articles if len(a["comments"]) == 50)
     assert len(site.comment_pages(article)) > 1
@@ -86,6 +88,7 @@ def test_the_seed_byline_reads_month_first_on_an_english_page(site):
     assert extract_page(dated, url, with_comments=False).published_at.date().isoformat() == "2016-07-12"
 
 
+@pytest.mark.e2e
 def test_several_paths_print_one_json_object_per_line_with_its_path():
     paths = [str(PAGES / "de-comwrap-patientenakte.html.gz"), str(PAGES / "ja-note100yen-kindle.html.gz")]
     result = run_newsdesk("extract", *paths)
@@ -98,6 +101,7 @@ def test_several_paths_print_one_json_object_per_line_with_its_path():
     assert records[1]["title"] == "Kindle for PCをCtrl＋Alt＋Kのショートカットキーで立ち上がらなくする方法"
 
 
+@pytest.mark.e2e
 def test_a_saved_page_takes_its_url_from_the_option(tmp_path):
     page = tmp_path / "story.html"  # not gzip'd this time
     page.write_bytes(gzip.decompress((PAGES / "en-thehill-south-dakota.html.gz").read_bytes()))
@@ -109,6 +113,7 @@ def test_a_saved_page_takes_its_url_from_the_option(tmp_path):
     assert record["authors"] == ["Tess Bonn"]
 
 
+@pytest.mark.e2e
 def test_pages_that_are_not_articles_get_one_clear_line_and_a_failing_exit(site, tmp_path):
     listing = site.url + "/"
     missing = site.url + "/2016/01/01/no-such-story/"
@@ -138,6 +143,7 @@ def test_pages_that_are_not_articles_get_one_clear_line_and_a_failing_exit(site,
     assert record["path"] == article and record["authors"] == ["Kashmira Gander"]
 
 
+@pytest.mark.e2e
 def test_url_option_with_several_paths_is_refused_in_one_line():
     result = run_newsdesk("extract", "a.html", "b.html", "--url", "https://example.com/")
     assert result.returncode == 2

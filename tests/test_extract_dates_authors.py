@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 FETCHED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 PAGES = REPO / "fixtures" / "pages"
 TRUTH = json.loads((PAGES / "benchmark-truth.json").read_text(encoding="utf-8"))

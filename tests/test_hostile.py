@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import crawl_demo, run_newsdesk, start_newsdesk
+from helpers import crawl_demo, run_newsdesk, start_newsdesk
+
+pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
 TRAP_LIMIT = 5  # sites.toml [sites.hostile.settings] NEWSDESK_TRAP_LIMIT
 

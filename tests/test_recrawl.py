@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import crawl_demo, run_newsdesk
-from schedule_helpers import fresh_body, rows, site_block, statuses, write_sites
+from helpers import crawl_demo, fresh_body, rows, run_newsdesk, site_block, statuses, write_sites
+
+pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,11 @@ import re
 import signal
 import socket
 
-from conftest import run_newsdesk, start_newsdesk
-from schedule_helpers import fresh_body, first_index, rows, site_block, statuses, wait_for, write_sites
+import pytest
+
+from helpers import first_index, fresh_body, rows, run_newsdesk, site_block, start_newsdesk, statuses, wait_for, write_sites
+
+pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
 
 def finished_runs(db) -> int:

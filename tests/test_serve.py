@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CI, REPO, run_newsdesk
+from helpers import CI, REPO, run_newsdesk
 from models.db import resolve_url, session_factory, upgrade
 from storage_corpus import SEED_TITLE, seed_corpus
 
@@ -125,6 +125,7 @@ def sqlite_news(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.e2e
 def test_datasette_on_sqlite_searches_and_charts(sqlite_news, browser, tmp_path):
     server = Server(str(sqlite_news))
     try:
@@ -154,6 +155,7 @@ def test_datasette_on_sqlite_searches_and_charts(sqlite_news, browser, tmp_path)
         server.stop()
 
 
+@pytest.mark.e2e
 def test_builtin_app_on_postgresql_searches_and_charts(pg_url, browser, tmp_path):
     server = Server(_seeded(pg_url))
     try:
@@ -188,6 +190,7 @@ def test_builtin_app_on_postgresql_searches_and_charts(pg_url, browser, tmp_path
         server.stop()
 
 
+@pytest.mark.e2e
 def test_serve_explains_what_it_cannot_do(pg_url):
     upgrade(pg_url)
     result = run_newsdesk("serve", "--db", pg_url, "--app", "datasette", timeout=60)

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, delete, func, select, text, update
 
-from conftest import REPO, run_newsdesk
+from helpers import REPO, run_newsdesk
 from models import repository
 from models.db import current_revision, get_engine, head_revision, resolve_url, session_factory, upgrade
 from models.search import search, search_comments
@@ -419,6 +419,7 @@ def test_export_to_stdout_and_its_errors(corpus, capsys):
 
 # --- commands on both backends ------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_newsdesk_search_command_finds_the_seed_article(corpus):
     result = run_newsdesk("search", "Lavrov bad faith", "--db", corpus, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -439,6 +440,7 @@ def test_stats_shows_sites_days_duplicates_and_last_runs(corpus, capsys):
     assert main(["stats", "--db", corpus, "--site", "nowhere"]) == 1
 
 
+@pytest.mark.e2e
 def test_db_upgrade_and_current_on_an_empty_database(request, tmp_path):
     for backend in BACKENDS:
         url = str(tmp_path / "fresh.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
