@@ -52,6 +52,14 @@ def start_newsdesk(*args: str, log: Path, env: dict | None = None, cwd: Path = R
                                 stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
+def start_scrapy(*args: str, log: Path, env: dict | None = None, cwd: Path = REPO) -> subprocess.Popen:
+    """Start `scrapy` in the background; its output goes to ``log``."""
+    _require_e2e("start_scrapy")
+    with open(log, "w", encoding="utf-8") as out:
+        return subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=_env(env, progress=False),
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+
+
 def run_scrapy(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
     _require_e2e("run_scrapy")
     return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=_env(env, progress=False),
@@ -66,16 +74,33 @@ def crawl_demo(site, db: str | Path, *extra: str, site_name: str = "demo", timeo
     return result
 
 
-class Gate:
-    """Holds a demo site's answers while closed, so that a crawl is under way, and stays under
-    way, for exactly as long as a test needs (a kill, a stop request), however fast or slow the
-    machine is. A delay (``site.delay``) would only make that likely."""
+class SiteControl:
+    """Events instead of delays for a demo site in a test. While the gate is closed the site
+    holds its answers, so a crawl is under way, and stays under way, for exactly as long as
+    the test needs (until a kill, a stop request, three rivals skipped), however fast or slow
+    the machine is; ``site.delay`` would only make that likely. ``before_each_request`` changes
+    the site at a moment the crawl defines (e.g. the first request after a run was recorded
+    finished), not at a moment the test hopes is between two crawls."""
 
-    def __init__(self):
+    def __init__(self, site):
         self._open = threading.Event()
         self._open.set()
-        self.held = 0  # answers waiting right now
         self._lock = threading.Lock()
+        self._before: list = []
+        handle = site._handle
+
+        def controlled(h):
+            with self._lock:  # one request at a time through the hooks: each change happens once
+                for action in self._before:
+                    action()
+            # Bounded, so that a test that forgets to open the gate fails instead of hanging.
+            self._open.wait(600)
+            try:
+                handle(h)
+            except OSError:  # the crawler went away (killed) while its request was held
+                pass
+
+        site._handle = controlled
 
     def close(self):
         self._open.clear()
@@ -83,31 +108,10 @@ class Gate:
     def open(self):
         self._open.set()
 
-    def wait(self):
-        if self._open.is_set():
-            return
+    def before_each_request(self, action) -> None:
+        """Call ``action()`` before every request is answered (it decides whether it is time)."""
         with self._lock:
-            self.held += 1
-        # Bounded, so that a test that forgets to open the gate fails instead of hanging.
-        self._open.wait(600)
-        with self._lock:
-            self.held -= 1
-
-
-def gated(site):
-    """Give a DemoSite (started or not) a Gate its request handler waits on; returns the gate."""
-    gate = Gate()
-    handle = site._handle
-
-    def held_handle(h):
-        gate.wait()
-        try:
-            handle(h)
-        except OSError:  # the crawler went away (killed) while its request was held
-            pass
-
-    site._handle = held_handle
-    return gate
+            self._before.append(action)
 
 
 DENY = """deny_patterns = ['/tag/', '/author/', '/images/', '\\?replytocom=']"""

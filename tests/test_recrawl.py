@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e  # every test here runs the real commands in child 
 def recrawls(tmp_path_factory):
     """Four crawls of one small site: a first one, one with NEWSDESK_REFETCH_AFTER_HOURS=1
     after a comment was added to the recent article, one after `newsdesk forget`, and one
-    with a per-URL state expiry of under a second."""
+    once the per-URL state is older than NEWSDESK_SEEN_URL_DAYS."""
     from crawler.demosite import DemoSite
 
     tmp = tmp_path_factory.mktemp("recrawl")
@@ -43,8 +44,14 @@ def recrawls(tmp_path_factory):
         forget = run_newsdesk("forget", site.url + site.path_of(forgotten), "--db", str(db))
         outputs.append(crawl_demo(site, db, *args, site_name="small"))
         marks.append(len(site.requests))
-        # State older than a second (~0.9 s): everything known is fetched as if new.
-        outputs.append(crawl_demo(site, db, *args, "-s", "NEWSDESK_SEEN_URL_DAYS=0.00001", site_name="small"))
+        # Two months pass: what is known of each URL is older than NEWSDESK_SEEN_URL_DAYS (30),
+        # so everything known is fetched as if new. The clock is the rows' (the state written
+        # as if the crawls ran two months ago), so no expiry races the crawl.
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE seen_urls SET " + ", ".join(
+                f"{column} = datetime({column}, '-60 days')"
+                for column in ("first_seen_at", "fetched_at", "changed_at", "last_seen_at")))
+        outputs.append(crawl_demo(site, db, *args, site_name="small"))
         marks.append(len(site.requests))
         crawls = [site.requests[a:b] for a, b in zip(marks, marks[1:])]
         yield site, db, crawls, recent, forgotten, forget

@@ -9,7 +9,8 @@ import socket
 
 import pytest
 
-from helpers import first_index, fresh_body, rows, run_newsdesk, site_block, start_newsdesk, statuses, wait_for, write_sites
+from helpers import (SiteControl, first_index, fresh_body, log_says, rows, run_newsdesk, site_block, start_newsdesk, statuses,
+                     wait_for, write_sites)
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 
@@ -26,36 +27,49 @@ def test_scheduled_runs_store_only_new_articles(tmp_path):
         site.articles = site.articles[:6]
         originals = [site.path_of(a) for a in site.articles]
         conf = write_sites(tmp_path / "sites.toml", site_block("small", site.url, schedule="4s"))
+        # Each change is made on the first request after a run is recorded finished (a run
+        # makes no request after that), so it falls between two runs whenever they start.
+        control, added, marks = SiteControl(site), {}, []
+
+        def change_between_runs():
+            if len(marks) == finished_runs(db):
+                return
+            marks.append(len(site.requests))
+            if len(marks) == 1:
+                # Older than every other article: the demo's "Recent News" sidebar (the five
+                # newest) stays the same, so the pages already crawled stay byte-identical.
+                added["older"] = site.add_article(title="Harbour dredging finally approved",
+                                                  published="2015-03-02T09:00:00",
+                                                  body=fresh_body("harbour dredging works"))
+                site.add_comment(added["older"]["slug"], "Marta", "About time they dredged it.")
+            elif len(marks) == 2:
+                # The newest article of all: it enters the sidebar, so every page changes.
+                added["newest"] = site.add_article(title="Tram line opens to the airport",
+                                                   published="2017-01-05T07:30:00", body=fresh_body("airport tram line"))
+
+        control.before_each_request(change_between_runs)
         scheduler = start_newsdesk("schedule", "--now", "--sites", str(conf), "--db", str(db), log=log)
         try:
-            wait_for(lambda: finished_runs(db) >= 1, 60, "the first run", log=log)
-            after_first = len(site.requests)
-            # Older than every other article: the demo's "Recent News" sidebar (the five newest)
-            # stays the same, so the pages already crawled stay byte-identical.
-            older = site.add_article(title="Harbour dredging finally approved", published="2015-03-02T09:00:00",
-                                     body=fresh_body("harbour dredging works"))
-            site.add_comment(older["slug"], "Marta", "About time they dredged it.")
-            wait_for(lambda: finished_runs(db) >= 2, 60, "the second run", log=log)
-            after_second = len(site.requests)
-            # The newest article of all: it enters the sidebar, so every page changes.
-            newest = site.add_article(title="Tram line opens to the airport", published="2017-01-05T07:30:00",
-                                      body=fresh_body("airport tram line"))
-            wait_for(lambda: finished_runs(db) >= 3, 60, "the third run", log=log)
-            after_third = len(site.requests)
+            wait_for(lambda: finished_runs(db) >= 3, 300, "three runs", log=log)
         finally:
             scheduler.send_signal(signal.SIGTERM)
-            code = scheduler.wait(60)
+            code = scheduler.wait(300)
+        after_first, after_second = marks[:2]
+        after_third = marks[2] if len(marks) > 2 else len(site.requests)  # a fourth run may have begun
+        older, newest = added["older"], added["newest"]
         requests = site.requests
     assert code == 0, log.read_text()[-3000:]
 
     first_comments = sum(len(a["comments"]) for a in site.articles[:6])
     runs = rows(db, "SELECT status, origin, articles_new, articles_updated, articles_unchanged, comments_new "
                     "FROM crawl_runs WHERE status = 'finished' ORDER BY id")
-    assert runs == [("finished", "schedule", 6, 0, 0, first_comments), ("finished", "schedule", 1, 0, 6, 1),
-                    ("finished", "schedule", 1, 0, 7, 0)]
-    # One row per run: the only others are runs due while the previous one was still going.
+    assert runs[:3] == [("finished", "schedule", 6, 0, 0, first_comments), ("finished", "schedule", 1, 0, 6, 1),
+                        ("finished", "schedule", 1, 0, 7, 0)]
+    assert all(run[2] == 0 for run in runs[3:])  # a fourth run, if one began before the stop
+    # One row per run: the only others are runs due while the previous one was still going, or
+    # a fourth run stopped by the SIGTERM.
     others = rows(db, "SELECT status, finish_reason FROM crawl_runs WHERE status != 'finished'")
-    assert set(others) <= {("skipped", "still_running")}
+    assert set(others) <= {("skipped", "still_running"), ("cancelled", "shutdown")}
     assert sorted(t for (t,) in rows(db, "SELECT title FROM articles")) == sorted(a["title"] for a in site.articles)
     # Unchanged articles re-extracted in run 3 made no new version.
     assert rows(db, "SELECT count(*) FROM article_versions") == [(8,)]
@@ -94,18 +108,21 @@ def test_stop_is_graceful_failures_retry_and_restart_keeps_jobs(tmp_path):
     down = site_block("down", _unreachable_url(), schedule="2s")
     with DemoSite("demo") as site:
         site.articles = site.articles[:6]
-        site.delay = 0.4  # slow enough to be stopped mid-crawl
+        control = SiteControl(site)
         conf = write_sites(tmp_path / "sites.toml", site_block("slow", site.url, schedule="1h"), down)
         scheduler = start_newsdesk("schedule", "--now", "--sites", str(conf), "--db", str(db), "-s", "RETRY_TIMES=0",
                                    log=log)
         try:
-            wait_for(lambda: len(site.requests) >= 4, 60, "the slow crawl to be under way", log=log)
+            wait_for(lambda: len(site.requests) >= 4, 300, "the slow crawl to be under way", log=log)
+            control.close()  # and it stays under way until the scheduler has asked it to stop
             wait_for(lambda: len(rows(db, "SELECT r.id FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
                                           "WHERE s.name = 'down' AND r.status = 'failed'")) >= 2,
-                     60, "a failed run and its retry", log=log)
+                     300, "a failed run and its retry", log=log)
         finally:
             scheduler.send_signal(signal.SIGTERM)
-            code = scheduler.wait(60)
+            wait_for(lambda: log_says(log, "asking the running crawl"), 300, "the stop request", log=log)
+            control.open()
+            code = scheduler.wait(300)
         requests_at_stop = len(site.requests)
     assert code == 0, log.read_text()[-3000:]
     assert "asking the running crawl" in log.read_text()
