@@ -29,11 +29,8 @@ def _require_e2e(what: str) -> None:
                              "with @pytest.mark.e2e, so that `pytest -m 'not e2e'` stays fast")
 
 
-def _env(extra: dict | None, progress: bool = True) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO), **(extra or {})}
-    if progress:
-        env.setdefault("NEWSDESK_PROGRESS", "log")
-    return env
+def _env(extra: dict | None) -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO), **(extra or {})}
 
 
 def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
@@ -56,13 +53,13 @@ def start_scrapy(*args: str, log: Path, env: dict | None = None, cwd: Path = REP
     """Start `scrapy` in the background; its output goes to ``log``."""
     _require_e2e("start_scrapy")
     with open(log, "w", encoding="utf-8") as out:
-        return subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=_env(env, progress=False),
+        return subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=_env(env),
                                 stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
 def run_scrapy(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
     _require_e2e("run_scrapy")
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=_env(env, progress=False),
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=_env(env),
                           capture_output=True, text=True, timeout=timeout)
 
 
