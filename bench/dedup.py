@@ -46,7 +46,6 @@ def pipelines(db_url: str, settings: dict):
     from scrapy.utils.test import get_crawler
 
     from crawler.runner import newsdesk_settings
-
     from pipelines.clean import CleanPipeline
     from pipelines.dedup import DedupPipeline
     from pipelines.store import StorePipeline

@@ -146,7 +146,7 @@ def markov_text(rng: random.Random, source: str, n_words: int) -> str:
     """A new text in the vocabulary of ``source``: word pairs of the original, rarely longer runs."""
     words = source.split()
     successors: dict[str, list[str]] = {}
-    for a, b in zip(words, words[1:]):
+    for a, b in zip(words, words[1:], strict=False):
         successors.setdefault(a, []).append(b)
     out, current = [], rng.choice(words)
     for _ in range(n_words):
@@ -182,7 +182,7 @@ def build(seed: int = 7, path: Path = BENCHMARK) -> list[LabelledArticle]:
         out.append(original)
         originals.append((original, paras))
         editor = Editor(rng, body.split())
-        for k in range(rng.choice([1, 1, 2, 2, 3])):
+        for _ in range(rng.choice([1, 1, 2, 2, 3])):
             copy_site = rng.choice(list(SYNDICATORS))
             new_paras, kinds = editor.edit(paras)
             headline = rng.choice([title, f"{title.split(':')[0]} — what we know", f"Report: {title}",

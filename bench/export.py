@@ -63,7 +63,15 @@ def build(url: str, n_articles: int, comments_per_article: int, body_words: int)
 
     from models.db import get_engine, upgrade
     from models.tables import (
-        Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site, Tag,
+        Article,
+        ArticleAuthor,
+        ArticleTag,
+        ArticleUrl,
+        ArticleVersion,
+        Author,
+        Comment,
+        Site,
+        Tag,
     )
 
     upgrade(url)

@@ -3,13 +3,17 @@ each comment's id, parent, depth, author, time and text come out as."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
-
 from helpers import REPO, run_newsdesk
+
 from crawler.extract.comments import (
-    CommentEndpoints, CommentThread, StableIds, extract_comments, fragment_text, merge_threads,
+    CommentEndpoints,
+    CommentThread,
+    StableIds,
+    extract_comments,
+    fragment_text,
+    merge_threads,
     parse_comment_response,
 )
 from crawler.extract.page import Page

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, run_newsdesk
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
@@ -51,7 +50,7 @@ def rows(db: Path, sql: str, *args) -> list[tuple]:
 
 def stored_thread(db: Path, slug: str) -> list[dict]:
     keys = ("ext", "parent", "depth", "author", "author_url", "posted_at", "text", "deleted_at", "edited_at")
-    return [dict(zip(keys, r)) for r in rows(
+    return [dict(zip(keys, r, strict=True)) for r in rows(
         db, "SELECT c.external_id, p.external_id, c.depth, c.author, c.author_url, c.posted_at, c.body_text, "
             "c.deleted_at, c.edited_at FROM comments c JOIN articles a ON a.id = c.article_id "
             "LEFT JOIN comments p ON p.id = c.parent_id WHERE a.url LIKE ? ORDER BY c.id", f"%/{slug}/")]

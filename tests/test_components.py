@@ -9,15 +9,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from helpers import write_sites
 from scrapy import Request
-from sqlalchemy import select
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.dupefilters import RFPDupeFilter
-from scrapy.exceptions import (DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, NotConfigured,
-                               ResponseDataLossError)
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
+from sqlalchemy import select
+from storage_corpus import article
 from twisted.internet import error as net
 
 import crawler.settings as project_settings
@@ -27,11 +34,9 @@ from crawler.downloadermiddlewares.redirects import RedirectGuardMiddleware
 from crawler.spidermiddlewares.recrawl import RecrawlOrderMiddleware
 from crawler.spidermiddlewares.traps import CrawlerTrapMiddleware
 from crawler.spiders.news import NewsSpider
-from helpers import write_sites
 from models import fetchstate, repository
 from models.db import get_engine, session_factory, upgrade
 from models.tables import SeenUrl
-from storage_corpus import article
 
 SITE = "https://paper.example"
 NOW = datetime.now(timezone.utc)
@@ -367,7 +372,7 @@ def test_without_the_database_there_is_no_incremental_state(tmp_path):
 
 def test_url_variants_have_one_fingerprint_and_the_duplicate_filter_drops_them(tmp_path):
     crawler = news_crawler(tmp_path)  # REQUEST_FINGERPRINTER_CLASS from crawler/settings.py
-    variants = [f"{SITE}/2024/01/02/story/", f"https://www.paper.example/2024/01/02/story/?utm_source=x&fbclid=1",
+    variants = [f"{SITE}/2024/01/02/story/", "https://www.paper.example/2024/01/02/story/?utm_source=x&fbclid=1",
                 f"{SITE}:443/2024/01/02/story/#comments", f"{SITE}/2024/01/02/story/amp/"]
     assert len({crawler.request_fingerprinter.fingerprint(Request(u)) for u in variants}) == 1
     dupefilter = RFPDupeFilter.from_crawler(crawler)

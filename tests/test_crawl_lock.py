@@ -10,8 +10,17 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from helpers import SiteControl, log_says, rows, run_newsdesk, site_block, start_newsdesk, start_scrapy, wait_for, write_sites
+from helpers import (
+    SiteControl,
+    log_says,
+    rows,
+    run_newsdesk,
+    site_block,
+    start_newsdesk,
+    start_scrapy,
+    wait_for,
+    write_sites,
+)
 
 HELD_BY = "is already being crawled by"
 
@@ -62,7 +71,7 @@ def test_two_schedulers_a_manual_crawl_and_scrapy_crawl_crawl_once(held_site, tm
     assert len(done) == 1 and done[0][4] == 6
     assert len(skipped) == 3
     winner = rows(db, "SELECT id FROM crawl_runs WHERE status = 'finished'")[0][0]
-    for origin, status, reason, pages, new, message in skipped:
+    for _origin, _status, reason, pages, new, message in skipped:
         assert reason == "locked" and pages == 0 and new == 0
         assert f"site 'slow' {HELD_BY}" in message and f"(crawl run {winner}, pid " in message
     assert rows(db, "SELECT count(*) FROM articles") == [(6,)]

@@ -11,12 +11,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from helpers import REPO, run_newsdesk
 from scrapy import Request
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
-from helpers import REPO, run_newsdesk
 from crawler.fingerprint import CanonicalRequestFingerprinter
 from crawler.items import ArticleItem
 from crawler.runner import newsdesk_settings

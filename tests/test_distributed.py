@@ -15,7 +15,6 @@ import uuid
 from collections import Counter
 
 import pytest
-
 from helpers import REPO, run_newsdesk
 
 TRACKING = "?utm_source=newsletter&utm_medium=email"
@@ -78,7 +77,7 @@ def start_workers(site, db: str, redis_url: str, prefix: str, sites: str) -> lis
 
 def finish(workers: list[subprocess.Popen], timeout: float = 120) -> list[tuple[str, str]]:
     outputs = [w.communicate(timeout=timeout) for w in workers]
-    for worker, (out, err) in zip(workers, outputs):
+    for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, f"worker failed ({worker.returncode}):\n{out}\n{err[-4000:]}"
     return outputs
 
@@ -86,6 +85,7 @@ def finish(workers: list[subprocess.Popen], timeout: float = 120) -> list[tuple[
 @pytest.fixture(scope="module")
 def two_workers(database, redis_url, redis_prefix, tmp_path_factory):
     import redis
+
     from crawler.demosite import DemoSite
 
     with DemoSite("demo") as site:
@@ -197,13 +197,13 @@ def test_concurrent_writers_store_each_article_once(pg_url):
     """Four writers store the same articles at once in different orders, and pairs of copies
     (same content under two URLs; a lightly edited syndicated copy) at the same moment."""
     from sqlalchemy import text
+    from storage_corpus import article, comment, utc
 
+    from crawler.runner import newsdesk_settings
     from models import repository
     from models.db import get_engine, session_factory, upgrade
-    from crawler.runner import newsdesk_settings
     from models.neardup import DatabaseNearDuplicateIndex
     from pipelines.dedup import MinHashSigner
-    from storage_corpus import article, comment, utc
 
     upgrade(pg_url)
     settings = newsdesk_settings()

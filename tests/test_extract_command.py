@@ -8,7 +8,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from helpers import REPO, run_newsdesk
 
 SEED_SLUG = "us-is-not-delaying-syria-talks-with-russia-on-aleppo-john-kerry"

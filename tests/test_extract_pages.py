@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
-
 from helpers import REPO
 
 PAGES = REPO / "fixtures" / "pages"

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from helpers import crawl_demo, fresh_body, rows, run_newsdesk, site_block, statuses, write_sites
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
@@ -53,7 +52,7 @@ def recrawls(tmp_path_factory):
                 for column in ("first_seen_at", "fetched_at", "changed_at", "last_seen_at")))
         outputs.append(crawl_demo(site, db, *args, site_name="small"))
         marks.append(len(site.requests))
-        crawls = [site.requests[a:b] for a, b in zip(marks, marks[1:])]
+        crawls = [site.requests[a:b] for a, b in zip(marks, marks[1:], strict=False)]
         yield site, db, crawls, recent, forgotten, forget
 
 

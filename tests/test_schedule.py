@@ -8,9 +8,19 @@ import signal
 import socket
 
 import pytest
-
-from helpers import (SiteControl, first_index, fresh_body, log_says, rows, run_newsdesk, site_block, start_newsdesk, statuses,
-                     wait_for, write_sites)
+from helpers import (
+    SiteControl,
+    first_index,
+    fresh_body,
+    log_says,
+    rows,
+    run_newsdesk,
+    site_block,
+    start_newsdesk,
+    statuses,
+    wait_for,
+    write_sites,
+)
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import CI, REPO, run_newsdesk
-from models.db import resolve_url, session_factory, upgrade
 from storage_corpus import SEED_TITLE, seed_corpus
+
+from models.db import resolve_url, session_factory, upgrade
 
 SHOTS = REPO / "bench" / "out"
 

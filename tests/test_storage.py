@@ -14,16 +14,22 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, text, update
-
 from helpers import REPO, run_newsdesk
+from sqlalchemy import create_engine, delete, func, select, text, update
+from storage_corpus import (
+    NEAR_DUPLICATE_URL,
+    SEED_TITLE,
+    SEED_URL,
+    article,
+    comment,
+    seed_corpus,
+    utc,
+)
+
 from models import repository
 from models.db import current_revision, get_engine, head_revision, resolve_url, session_factory, upgrade
 from models.search import search, search_comments
 from models.tables import Article, ArticleVersion, Comment
-from storage_corpus import (
-    NEAR_DUPLICATE_URL, SEED_TITLE, SEED_URL, article, comment, seed_corpus, utc,
-)
 
 BACKENDS = ["sqlite", "postgresql"]
 DOC = REPO / "docs" / "database.md"
