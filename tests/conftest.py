@@ -14,10 +14,11 @@ import subprocess
 import time
 import uuid
 
-import helpers
 import pytest
-from helpers import CI
 from sqlalchemy.pool import NullPool
+
+import helpers
+from helpers import CI
 
 PG_ADMIN_URL = os.environ.get("NEWSDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from helpers import REPO, run_newsdesk
 
 from crawler.extract.comments import (
     CommentEndpoints,
@@ -19,6 +18,7 @@ from crawler.extract.comments import (
 from crawler.extract.page import Page
 from crawler.extract.rules import SiteRules
 from crawler.items import CommentItem
+from helpers import REPO, run_newsdesk
 
 FIXTURES = REPO / "fixtures" / "comments"
 

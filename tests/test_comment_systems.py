@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
 from helpers import REPO, run_newsdesk
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from helpers import write_sites
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -24,7 +23,6 @@ from scrapy.exceptions import (
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
-from storage_corpus import article
 from twisted.internet import error as net
 
 import crawler.settings as project_settings
@@ -34,9 +32,11 @@ from crawler.downloadermiddlewares.redirects import RedirectGuardMiddleware
 from crawler.spidermiddlewares.recrawl import RecrawlOrderMiddleware
 from crawler.spidermiddlewares.traps import CrawlerTrapMiddleware
 from crawler.spiders.news import NewsSpider
+from helpers import write_sites
 from models import fetchstate, repository
 from models.db import get_engine, session_factory, upgrade
 from models.tables import SeenUrl
+from storage_corpus import article
 
 SITE = "https://paper.example"
 NOW = datetime.now(timezone.utc)

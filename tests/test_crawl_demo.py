@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from helpers import REPO, crawl_demo, run_newsdesk, run_scrapy
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes

@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from helpers import (
     SiteControl,
     log_says,

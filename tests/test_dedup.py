@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from helpers import REPO, run_newsdesk
 from scrapy import Request
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -22,6 +21,7 @@ from crawler.items import ArticleItem
 from crawler.runner import newsdesk_settings
 from crawler.sites import ConfigError, load_sites
 from crawler.urls import canonical_for_page, canonical_url
+from helpers import REPO, run_newsdesk
 from models.db import get_engine, resolve_url, session_factory, upgrade
 from models.neardup import duplicate_groups
 from models.tables import Article, ArticleLsh, ArticleSignature, ArticleUrl, ArticleVersion

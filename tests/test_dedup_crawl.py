@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import REPO, run_newsdesk
 from sqlalchemy import func, select
+
+from helpers import REPO, run_newsdesk
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes
 

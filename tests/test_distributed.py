@@ -15,7 +15,8 @@ import uuid
 from collections import Counter
 
 import pytest
-from helpers import REPO, run_newsdesk
+
+from helpers import REPO, SiteControl, run_newsdesk, wait_for
 
 TRACKING = "?utm_source=newsletter&utm_medium=email"
 
@@ -91,11 +92,30 @@ def two_workers(database, redis_url, redis_prefix, tmp_path_factory):
     with DemoSite("demo") as site:
         site.delay = 0.03  # a little latency, as a real site has, so both workers get pages
         sites = sites_file(tmp_path_factory.mktemp("distributed"), site)
-        outputs = finish(start_workers(site, database, redis_url, redis_prefix, sites))
+        # The site answers once both workers have opened their crawl runs: however much later
+        # one of them starts, the other cannot have crawled the whole site alone by then.
+        control = SiteControl(site)
+        control.close()
+        workers = start_workers(site, database, redis_url, redis_prefix, sites)
+        try:
+            wait_for(lambda: _open_runs(database) >= 2 or any(w.poll() is not None for w in workers), 300,
+                     "both workers to open their crawl runs")
+        finally:
+            control.open()
+        outputs = finish(workers, timeout=600)
         client = redis.Redis.from_url(redis_url)
         keys_left = sorted(k.decode() for k in client.scan_iter(f"{redis_prefix}:*"))
         client.close()
         yield site, database, outputs, keys_left, sites
+
+
+def _open_runs(db: str) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return query(db, "SELECT count(*) FROM crawl_runs")[0][0]
+    except SQLAlchemyError:  # the first worker is still creating the schema
+        return 0
 
 
 def query(db: str, sql: str, **params):
@@ -197,13 +217,13 @@ def test_concurrent_writers_store_each_article_once(pg_url):
     """Four writers store the same articles at once in different orders, and pairs of copies
     (same content under two URLs; a lightly edited syndicated copy) at the same moment."""
     from sqlalchemy import text
-    from storage_corpus import article, comment, utc
 
     from crawler.runner import newsdesk_settings
     from models import repository
     from models.db import get_engine, session_factory, upgrade
     from models.neardup import DatabaseNearDuplicateIndex
     from pipelines.dedup import MinHashSigner
+    from storage_corpus import article, comment, utc
 
     upgrade(pg_url)
     settings = newsdesk_settings()

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+
 from helpers import REPO, run_newsdesk
 
 SEED_SLUG = "us-is-not-delaying-syria-talks-with-russia-on-aleppo-john-kerry"
@@ -32,7 +33,7 @@ def _url(site, slug_prefix: str) -> str:
 
 def _html(url: str) -> bytes:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=120) as response:
             return response.read()
     except urllib.error.HTTPError as exc:  # the 404 page's own HTML
         return exc.read()

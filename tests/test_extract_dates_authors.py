@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+
 from helpers import REPO
 
 FETCHED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
+
 from helpers import REPO
 
 PAGES = REPO / "fixtures" / "pages"

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from helpers import SiteControl, crawl_demo, run_newsdesk, start_newsdesk, wait_for
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from helpers import crawl_demo, fresh_body, rows, run_newsdesk, site_block, statuses, write_sites
 
 pytestmark = pytest.mark.e2e  # every test here runs the real commands in child processes

@@ -8,6 +8,7 @@ import signal
 import socket
 
 import pytest
+
 from helpers import (
     SiteControl,
     first_index,

@@ -14,8 +14,13 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from helpers import REPO, run_newsdesk
 from sqlalchemy import create_engine, delete, func, select, text, update
+
+from helpers import REPO, run_newsdesk
+from models import repository
+from models.db import current_revision, get_engine, head_revision, resolve_url, session_factory, upgrade
+from models.search import search, search_comments
+from models.tables import Article, ArticleVersion, Comment
 from storage_corpus import (
     NEAR_DUPLICATE_URL,
     SEED_TITLE,
@@ -25,11 +30,6 @@ from storage_corpus import (
     seed_corpus,
     utc,
 )
-
-from models import repository
-from models.db import current_revision, get_engine, head_revision, resolve_url, session_factory, upgrade
-from models.search import search, search_comments
-from models.tables import Article, ArticleVersion, Comment
 
 BACKENDS = ["sqlite", "postgresql"]
 DOC = REPO / "docs" / "database.md"
