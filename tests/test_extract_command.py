@@ -151,6 +151,7 @@ def test_url_option_with_several_paths_is_refused_in_one_line():
                                      "give one PATH with it")
 
 
+@pytest.mark.e2e
 def test_a_thread_read_from_a_comment_feed_is_said_to_be_partial():
     """A WordPress post whose thread only its comment feed carries: the feed holds the newest
     comments only (posts_per_rss), so the printed thread is never called complete."""
