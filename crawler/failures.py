@@ -21,7 +21,7 @@ fetch is not a page of the site. crawl_runs.errors is the sum of newsdesk/errors
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
                                DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
@@ -59,6 +59,9 @@ class RedirectGuardMiddleware:
             return response
         target = urljoin(request.url, response.headers[b"Location"].decode("latin-1"))
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        if urlsplit(target).scheme.lower() not in ("http", "https"):
+            # RedirectMiddleware leaves such a redirect unfollowed, and unnamed.
+            self._skip("not_http", request, f"redirect to {target[:100]}")
         if target in chain:
             self._skip("redirect_loop", request, " -> ".join([*chain, target]))
         # The same test RedirectMiddleware makes before it gives up with "max redirections reached".
@@ -92,7 +95,13 @@ class FailureReasonsMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not _counted(request) or isinstance(exception, IgnoreRequest):
+        if not _counted(request):
+            return None
+        if isinstance(exception, IgnoreRequest):
+            # Components that drop a request count it themselves; RobotsTxtMiddleware only in
+            # its own robotstxt/forbidden, so the named reason is given here.
+            if "robots.txt" in str(exception):
+                self.stats.inc_value("newsdesk/skipped/robots_txt")
             return None
         reason = next((name for types, name in EXCEPTION_REASONS if isinstance(exception, types)),
                       "errors/download_failed")

@@ -30,6 +30,10 @@ REDIRECT_MAX_TIMES = 5
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Each retry waits (crawler/downloadermiddlewares/backoff.py): BACKOFF seconds, doubled per
+# retry, or the server's Retry-After when longer; at most MAX_DELAY (0: retry at once).
+NEWSDESK_RETRY_BACKOFF = 1.0
+NEWSDESK_RETRY_MAX_DELAY = 60.0
 
 # URL variants are one request (deduplication level 1, before scheduling).
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
@@ -56,6 +60,12 @@ ITEM_PIPELINES = {
     "pipelines.fetchstate.FetchStatePipeline": 450,  # a page's validators, once its article is stored
 }
 
+# Safety (crawler/downloadermiddlewares/safety.py): loopback and private addresses are refused
+# unless this is on (the demo sites and the tests, on 127.0.0.1, turn it on; so may an intranet
+# crawl); link-local (cloud metadata), multicast and reserved addresses are refused always.
+NEWSDESK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("NEWSDESK_ALLOW_PRIVATE_ADDRESSES", "").lower() in ("1", "true", "yes")
+NEWSDESK_ALLOWED_PORTS = []  # ports allowed on any host besides 80/443 and those the site's URLs name
+
 # Incremental re-crawls (crawler/incremental.py): known article pages are asked with
 # If-None-Match/If-Modified-Since and a 304 ends there; articles published within the site's
 # revisit_days are fetched in full (their comment threads may have changed off-page).
@@ -65,12 +75,20 @@ NEWSDESK_REFETCH_AFTER_HOURS = 0.0  # > 0: known articles checked less than this
 NEWSDESK_SEEN_URL_DAYS = 30.0  # per-URL state older than this is ignored, and deleted when not seen for as long
 NEWSDESK_KNOWN_URL_PRIORITY_DROP = 20  # known article URLs queue behind new ones by this much
 DOWNLOADER_MIDDLEWARES = {
+    # Before OffsiteMiddleware (50), on every request and every redirect hop: http(s) only, the
+    # site's own ports, no loopback/private/link-local addresses (crawler/downloadermiddlewares/safety.py).
+    "crawler.downloadermiddlewares.safety.SafeTargetsMiddleware": 40,
     # Below RetryMiddleware (550): sees a known URL's final answer, after retries.
     "crawler.incremental.ConditionalRequestsMiddleware": 540,
     # Named reasons for pages given up on (crawler/failures.py): the final answer after retries,
     # and redirect loops / too many redirects before RedirectMiddleware (600) drops them unnamed.
     "crawler.failures.FailureReasonsMiddleware": 530,
     "crawler.failures.RedirectGuardMiddleware": 610,
+    # Just before RetryMiddleware (550) sees a retryable answer: wait (backoff, Retry-After) first.
+    "crawler.downloadermiddlewares.backoff.RetryBackoffMiddleware": 560,
+    # Between the download and HttpCompressionMiddleware (590): a gzip bomb or a cut-off gzip
+    # body gets its named reason (too_large / data_loss) before Scrapy inflates it.
+    "crawler.downloadermiddlewares.compression.CompressionGuardMiddleware": 595,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.incremental.RecrawlOrderMiddleware": 450,  # after OffsiteMiddleware (500) drops foreign links
@@ -111,6 +129,12 @@ NEWSDESK_DATABASE_URL = os.environ.get("NEWSDESK_DATABASE_URL", "newsdesk.db")
 NEWSDESK_STORE = True
 NEWSDESK_SITES_FILE = os.environ.get("NEWSDESK_SITES", "sites.toml")
 NEWSDESK_MAX_COMMENT_PAGES = 200  # per article: a guard against endless comment pagination
+NEWSDESK_COMMENT_PAGE_CONCURRENCY = 4  # pages of one thread fetched at once (when the page links them all)
+# Unbounded work from one input, cut at a limit and counted (newsdesk/skipped/<reason>):
+NEWSDESK_MAX_LINKS_PER_PAGE = 1000  # links followed from one page or feed, article links first (links_over_limit)
+NEWSDESK_SITEMAP_MAX_DEPTH = 3  # sitemap indexes within indexes (sitemap_too_deep)
+NEWSDESK_MAX_SITEMAPS = 1000  # sitemaps fetched per crawl (sitemap_limit)
+NEWSDESK_SITEMAP_MAX_URLS = 50000  # entries read from one sitemap, the protocol's own maximum (sitemap_urls_over_limit)
 NEWSDESK_MIN_BODY_WORDS = 20  # shorter "articles" are dropped with a reason
 
 # Distributed mode (crawler/distributed.py): with a Redis URL, every worker crawling the same

@@ -20,6 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("NEWSDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+# Every site a test crawls is on 127.0.0.1, which a crawl refuses by default
+# (crawler/downloadermiddlewares/safety.py); a test passing env={...: ""} checks that default.
+LOCAL_CRAWLS = {"NEWSDESK_ALLOW_PRIVATE_ADDRESSES": "1"}
 
 
 def _port_open(port: int) -> bool:
@@ -105,7 +108,7 @@ def demo_site():
 
 def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
     """Run the real `newsdesk` command (as `python -m crawler.cli`) in a child process."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
+    full_env = {**os.environ, **LOCAL_CRAWLS, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
     return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -113,14 +116,14 @@ def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd:
 def start_newsdesk(*args: str, log: Path, env: dict | None = None, cwd: Path = REPO) -> subprocess.Popen:
     """Start the real `newsdesk` command in the background (a scheduler, a crawl to race or
     kill); its output goes to ``log``."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
+    full_env = {**os.environ, **LOCAL_CRAWLS, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
     with open(log, "w", encoding="utf-8") as out:
         return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=full_env,
                                 stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
 def run_scrapy(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env = {**os.environ, **LOCAL_CRAWLS, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
