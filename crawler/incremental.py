@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import fetchstate
 from models.db import resolve_url, session_factory
@@ -84,8 +85,12 @@ class ConditionalRequestsMiddleware(_SeenUrls):
         if request.meta.get("kind") not in ARTICLE_KINDS:
             return None
         url = self.key(request.url)
-        with self.sessions() as session:
-            known = fetchstate.known_page(session, url)
+        try:
+            with self.sessions() as session:
+                known = fetchstate.known_page(session, url)
+        except SQLAlchemyError:  # the database is away (a restart): fetch the page in full
+            self.stats.inc_value("newsdesk/recrawl/state_unavailable")
+            return None
         if known is None:
             return None
         now = _utcnow()
@@ -112,14 +117,20 @@ class ConditionalRequestsMiddleware(_SeenUrls):
             return response
         url, article_id = known
         if response.status == 304:
-            with self.sessions.begin() as session:
-                fetchstate.mark_not_modified(session, url, article_id)
+            try:
+                with self.sessions.begin() as session:
+                    fetchstate.mark_not_modified(session, url, article_id)
+            except SQLAlchemyError:  # last_seen_at stays as it was; the article is unchanged all the same
+                self.stats.inc_value("newsdesk/recrawl/state_unavailable")
             self.stats.inc_value("newsdesk/not_modified")
             self.stats.inc_value("newsdesk/articles_unchanged")
             raise IgnoreRequest(f"not modified: {request.url}")
         if response.status >= 400:
-            with self.sessions.begin() as session:
-                fetchstate.mark_error(session, url, response.status)
+            try:
+                with self.sessions.begin() as session:
+                    fetchstate.mark_error(session, url, response.status)
+            except SQLAlchemyError:
+                self.stats.inc_value("newsdesk/recrawl/state_unavailable")
             self.stats.inc_value(f"newsdesk/recrawl/known_url_status/{response.status}")
         return response
 
@@ -154,9 +165,13 @@ class RecrawlOrderMiddleware(_SeenUrls):
                       if isinstance(o, Request) and o.meta.get("kind") in ARTICLE_KINDS}
         if not candidates:
             return outputs
-        with self.sessions() as session:
-            known = fetchstate.known_urls(session, candidates.values())
-            not_due = self.not_due(session, [u for u in candidates.values() if u in known])
+        try:
+            with self.sessions() as session:
+                known = fetchstate.known_urls(session, candidates.values())
+                not_due = self.not_due(session, [u for u in candidates.values() if u in known])
+        except SQLAlchemyError:  # the database is away: every link goes out, in the page's order
+            self.stats.inc_value("newsdesk/recrawl/state_unavailable")
+            return outputs
         planned = []
         for obj in outputs:
             url = candidates.get(id(obj))

@@ -120,6 +120,8 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
     "crawler.logfilter.QuietNetworkErrorsExtension": 0,
     "crawler.crawllock.CrawlLockExtension": 100,
+    # Built before every component that needs the database: one line when it cannot be reached.
+    "crawler.extensions.database.DatabaseCheckExtension": 10,
 }
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
 
@@ -127,6 +129,11 @@ NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs w
 # (e.g. `scrapy crawl news -a url=... -O items.jsonl -s NEWSDESK_STORE=0`).
 NEWSDESK_DATABASE_URL = os.environ.get("NEWSDESK_DATABASE_URL", "newsdesk.db")
 NEWSDESK_STORE = True
+# A write that fails because the database went away (restart, failover, a busy SQLite file) is
+# tried again: this many times, after NEWSDESK_STORE_BACKOFF seconds doubled each time (at most
+# 30 s a wait; 8 tries wait ~1 min in all). The article and its thread stay one transaction.
+NEWSDESK_STORE_RETRIES = 8
+NEWSDESK_STORE_BACKOFF = 0.5
 NEWSDESK_SITES_FILE = os.environ.get("NEWSDESK_SITES", "sites.toml")
 NEWSDESK_MAX_COMMENT_PAGES = 200  # per article: a guard against endless comment pagination
 NEWSDESK_COMMENT_PAGE_CONCURRENCY = 4  # pages of one thread fetched at once (when the page links them all)

@@ -10,11 +10,12 @@ from dataclasses import asdict
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import sleep
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.items import ArticleItem
 from models import repository
-from models.db import ensure_schema, resolve_url, session_factory
+from models.db import ensure_schema, is_transient, resolve_url, session_factory
 from models.neardup import NearDuplicate, NearDuplicateIndex, Signature, setting
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,11 @@ class StorePipeline:
         self.url = resolve_url(database_url)
         self.near_duplicates = near_duplicates
         self.sessions = None
+        settings = crawler.settings
+        # A database that goes away for a while (a PostgreSQL restart, a failover) costs waits,
+        # not articles: NEWSDESK_STORE_RETRIES tries, NEWSDESK_STORE_BACKOFF seconds doubled each time.
+        self.retries = settings.getint("NEWSDESK_STORE_RETRIES", 8)
+        self.backoff = settings.getfloat("NEWSDESK_STORE_BACKOFF", 0.5)
         self.site_id: int | None = None
         self.run_id: int | None = None
 
@@ -113,20 +119,31 @@ class StorePipeline:
                                                    origin=settings.get("NEWSDESK_RUN_ORIGIN") or None)
         self.stats.set_value("newsdesk/crawl_run_id", self.run_id)
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if not isinstance(item, ArticleItem):
             return item
         data = asdict(item)
-        try:
-            with self.sessions.begin() as session:
-                site_id = self.site_id or repository.ensure_site(session, item.site)
-                result = repository.save_article(session, site_id, data, now=item.fetched_at)
-                near = self.index_near_duplicates(session, result, item)
-        except SQLAlchemyError as exc:
-            # The transaction rolled back: the article and its thread are stored whole or not at all.
-            self.stats.inc_value("newsdesk/errors/store")
-            logger.error("could not store %s: %s", item.canonical_url, exc)
-            raise DropItem(f"store failed: {item.canonical_url}") from exc
+        for attempt in range(self.retries + 1):
+            try:
+                with self.sessions.begin() as session:
+                    site_id = self.site_id or repository.ensure_site(session, item.site)
+                    result = repository.save_article(session, site_id, data, now=item.fetched_at)
+                    near = self.index_near_duplicates(session, result, item)
+                break
+            except SQLAlchemyError as exc:
+                # The transaction rolled back: the article and its thread are stored whole or not
+                # at all. A dropped connection (the server restarting) or a busy SQLite file is
+                # tried again after a wait that doubles; other errors, or the last try, give up.
+                if attempt < self.retries and is_transient(exc):
+                    delay = min(self.backoff * 2 ** attempt, 30.0)
+                    self.stats.inc_value("newsdesk/store_retries")
+                    logger.warning("could not store %s (%s); trying again in %.1fs", item.canonical_url,
+                                   str(exc).splitlines()[0][:200], delay)
+                    await sleep(delay)
+                    continue
+                self.stats.inc_value("newsdesk/errors/store")
+                logger.error("could not store %s: %s", item.canonical_url, str(exc).splitlines()[0][:300])
+                raise DropItem(f"store failed: {item.canonical_url}") from exc
         self.stats.inc_value(f"newsdesk/articles_{result.outcome}" if result.outcome != "duplicate"
                              else "newsdesk/duplicates/content")
         if near is not None:
@@ -154,14 +171,20 @@ class StorePipeline:
             self.near_duplicates.replace(session, result.article_id, signature)
         return None
 
-    def spider_closed(self, spider, reason):
+    async def spider_closed(self, spider, reason):
         if self.run_id is None:
             return
-        stats = self.stats.get_stats()
-        try:
-            with self.sessions.begin() as session:
-                repository.finish_run(session, self.run_id, status=run_status(reason, stats),
-                                      finish_reason=reason, counters=run_counters(stats), stats=stats,
-                                      message=run_message(reason, stats, spider))
-        except SQLAlchemyError as exc:
-            logger.error("could not record the crawl run: %s", exc)
+        for attempt in range(self.retries + 1):
+            stats = self.stats.get_stats()
+            try:
+                with self.sessions.begin() as session:
+                    repository.finish_run(session, self.run_id, status=run_status(reason, stats),
+                                          finish_reason=reason, counters=run_counters(stats), stats=stats,
+                                          message=run_message(reason, stats, spider))
+                return
+            except SQLAlchemyError as exc:
+                if attempt < self.retries and is_transient(exc):
+                    await sleep(min(self.backoff * 2 ** attempt, 30.0))
+                    continue
+                logger.error("could not record the crawl run: %s", str(exc).splitlines()[0][:300])
+                return

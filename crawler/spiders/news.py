@@ -125,6 +125,10 @@ class NewsSpider(scrapy.Spider):
             self.logger.error("configuration error: %s", self.config_error)
             self.crawler.stats.set_value("newsdesk/config_error", self.config_error)
             raise CloseSpider("config_error")
+        if database_error := self.crawler.settings.get("NEWSDESK_DATABASE_ERROR"):
+            # crawler/extensions/database.py has logged it; nothing is fetched that cannot be stored.
+            self.database_error = database_error
+            raise CloseSpider("database_unavailable")
         cfg = self.site_config
         for url in cfg.start_urls:
             yield scrapy.Request(url, callback=self.parse_page, errback=self.start_failed,
