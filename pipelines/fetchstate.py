@@ -4,7 +4,7 @@ It runs after StorePipeline, so the validators (ETag, Last-Modified) of a page a
 written only once its article is safely in the database: a crawl that dies between fetch
 and store leaves the old validators, and the next crawl fetches the page again instead of
 being told "not modified" about content it never saved. Re-crawls read this state in
-crawler/incremental.py.
+crawler/downloadermiddlewares/conditional.py.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import logging
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.contracts import SEEN_URLS
 from crawler.items import ArticleItem
 from models import fetchstate
 from models.db import resolve_url, session_factory
@@ -29,10 +30,10 @@ class FetchStatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("NEWSDESK_STORE", True):
+        if not crawler.settings.getbool("NEWSDESK_STORE"):
             raise NotConfigured("NEWSDESK_STORE is off")
         return cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"),
-                   crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS", 30.0))
+                   crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS"))
 
     def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.http_status is None:
@@ -52,8 +53,8 @@ class FetchStatePipeline:
                     content_hash=item.content_hash, max_age_days=self.max_age_days)
         except SQLAlchemyError as exc:
             # The article is stored; without its validators the next crawl fetches it in full.
-            self.stats.inc_value("newsdesk/seen_urls/not_recorded")
+            self.stats.inc_value(f"{SEEN_URLS}not_recorded")
             logger.warning("could not record how %s was fetched: %s", item.url, str(exc).splitlines()[0][:200])
             return item
-        self.stats.inc_value(f"newsdesk/seen_urls/{outcome}")
+        self.stats.inc_value(f"{SEEN_URLS}{outcome}")
         return item

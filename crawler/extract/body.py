@@ -9,8 +9,7 @@ Each rule below is general: it names a kind of furniture any news site has, neve
 from __future__ import annotations
 
 import re
-from collections import Counter
-from copy import copy, deepcopy
+from copy import copy
 
 import trafilatura
 
@@ -154,37 +153,16 @@ def _menu_dump(text: str) -> bool:
     return len(lines) >= 15 and sum(len(line.split()) <= 3 for line in lines) >= 0.6 * len(lines)
 
 
-# One element holding more links than this is a link list (a tag cloud, a link farm, a page of
-# 100,000 links), never article text; trafilatura's paragraph handling is quadratic in such a
-# block (8,000 links in one paragraph: 18 s), so it reads a copy of the page without them.
-MAX_LINKS_PER_BLOCK = 500
-
-
-def _bounded_tree(page: Page):
-    counts = Counter(a.getparent() for a in page.tree.iter("a"))
-    crowded = [el for el, n in counts.items() if n > MAX_LINKS_PER_BLOCK and el is not None]
-    if not crowded:
-        return page.tree
-    paths = [page.tree.getroottree().getpath(el) for el in crowded]
-    tree = deepcopy(page.tree)
-    for path in paths:
-        for el in tree.getroottree().xpath(path):
-            if el.getparent() is not None:
-                el.drop_tree()
-    return tree
-
-
 def trafilatura_text(page: Page) -> str:
     # trafilatura copies the tree it is given, so the page's own tree stays intact for the
     # other field functions and the comment extractor.
     options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=_HIDDEN)
-    tree = _bounded_tree(page)
-    text = trafilatura.extract(tree, fast=True, **options) or ""
+    text = trafilatura.extract(page.tree, fast=True, **options) or ""
     if len(text) < _SECOND_OPINION_BELOW:
-        second = trafilatura.extract(tree, fast=False, **options) or ""
+        second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if len(second) > len(text) else text
     if _menu_dump(text):
-        second = trafilatura.extract(tree, fast=False, **options) or ""
+        second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if second and not _menu_dump(second) else text
     return text
 

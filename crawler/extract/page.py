@@ -102,6 +102,27 @@ def _microdata_value(el, prop: str) -> str | None:
     return re.sub(r"\s+", " ", el.text_content()).strip() or None
 
 
+# One element holding more links than this is a link list (a tag cloud, a sitemap page, a page
+# of 100,000 links), never article text, a byline or a comment; every field function walking
+# it costs seconds (trafilatura's paragraph handling is quadratic in it: 8,000 links in one
+# paragraph took 18 s), so such blocks leave the tree at parse time. Their links are kept in
+# Page.link_farm_hrefs for the spider to follow (within its per-page link limit).
+MAX_LINKS_PER_BLOCK = 500
+
+
+def _drop_link_farms(tree) -> list[str]:
+    counts: dict = {}
+    for a in tree.iter("a"):
+        parent = a.getparent()
+        counts[parent] = counts.get(parent, 0) + 1
+    hrefs: list[str] = []
+    for block, n in counts.items():
+        if n > MAX_LINKS_PER_BLOCK and block is not None and block.getparent() is not None:
+            hrefs += [h for h in block.xpath(".//a/@href")]
+            block.drop_tree()
+    return hrefs
+
+
 @dataclass
 class Page:
     url: str
@@ -111,6 +132,7 @@ class Page:
     rules: SiteRules = field(default_factory=SiteRules)
     # Values that several field functions read (the byline, the JSON-LD article), computed once.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    link_farm_hrefs: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, *, fetched_at: datetime | None = None,
@@ -135,9 +157,10 @@ class Page:
             tree = lxml.html.document_fromstring(text, parser=_PARSER)
         except (etree.ParserError, ValueError) as exc:
             raise NotHTML(f"unparseable HTML: {exc}") from exc
-        return cls(url=url, html=text, tree=tree,
-                   fetched_at=fetched_at or datetime.now(timezone.utc),
+        page = cls(url=url, html=text, tree=tree, fetched_at=fetched_at or datetime.now(timezone.utc),
                    rules=rules or SiteRules())
+        page.link_farm_hrefs = _drop_link_farms(tree)
+        return page
 
     @cached_property
     def json_ld(self) -> list[dict]:

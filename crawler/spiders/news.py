@@ -25,9 +25,23 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from ..charset import page_encoding
+from ..contracts import (
+    ARTICLE_PAGES,
+    COMMENT_PAGES,
+    COMMENT_THREADS_FAILED,
+    CONFIG_ERROR,
+    DISCOVERY_FAILURES,
+    ERRORS,
+    FEEDS,
+    LISTINGS,
+    SITEMAPS,
+    SKIPPED,
+    START_FAILURES,
+    Kind,
+)
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
-from ..charset import page_encoding
 from ..downloadermiddlewares.compression import TooLarge, Truncated, inflate_gzip
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import InvalidURL, canonical_for_page, canonical_url, tracking_params
@@ -54,7 +68,7 @@ def _guarded(callback):
         try:
             yield from callback(self, response, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the point is to catch what nobody foresaw
-            self.crawler.stats.inc_value("newsdesk/errors/extraction")
+            self.crawler.stats.inc_value(ERRORS + "extraction")
             # By exception type too, outside newsdesk/errors/ (crawl_runs.errors sums that prefix).
             self.crawler.stats.inc_value(f"newsdesk/extraction_errors/{type(exc).__name__}")
             self.logger.error("extraction failed on %s: %s: %s", response.url, type(exc).__name__, str(exc)[:200])
@@ -123,7 +137,7 @@ class NewsSpider(scrapy.Spider):
     async def start(self):
         if self.config_error:
             self.logger.error("configuration error: %s", self.config_error)
-            self.crawler.stats.set_value("newsdesk/config_error", self.config_error)
+            self.crawler.stats.set_value(CONFIG_ERROR, self.config_error)
             raise CloseSpider("config_error")
         if database_error := self.crawler.settings.get("NEWSDESK_DATABASE_ERROR"):
             # crawler/extensions/database.py has logged it; nothing is fetched that cannot be stored.
@@ -132,10 +146,10 @@ class NewsSpider(scrapy.Spider):
         cfg = self.site_config
         for url in cfg.start_urls:
             yield scrapy.Request(url, callback=self.parse_page, errback=self.start_failed,
-                                 meta={"kind": "start"}, priority=5)
+                                 meta={"kind": Kind.START}, priority=5)
         for url in cfg.feeds:
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.start_failed,
-                                 meta={"kind": "feed"}, priority=20)
+                                 meta={"kind": Kind.FEED}, priority=20)
         for url in cfg.sitemaps:
             if req := self.sitemap_request(url, depth=0, errback=self.start_failed):
                 yield req
@@ -144,7 +158,7 @@ class NewsSpider(scrapy.Spider):
                      for u in cfg.start_urls + cfg.feeds}
             for url in sorted(roots):
                 yield scrapy.Request(url, callback=self.parse_robots, errback=self.ignore_failure,
-                                     meta={"kind": "robots", "dont_obey_robotstxt": True}, priority=25)
+                                     meta={"kind": Kind.ROBOTS, "dont_obey_robotstxt": True}, priority=25)
 
     def start_failed(self, failure):
         request = failure.request
@@ -152,11 +166,11 @@ class NewsSpider(scrapy.Spider):
         if response := getattr(failure.value, "response", None):
             reason = f"HTTP {response.status}"
         self.start_failures.append(f"{request.url}: {reason}")
-        self.crawler.stats.inc_value("newsdesk/start_failures")
+        self.crawler.stats.inc_value(START_FAILURES)
         self.logger.error("cannot fetch start URL %s: %s", request.url, reason)
 
     def ignore_failure(self, failure):
-        self.crawler.stats.inc_value(f"newsdesk/discovery_failures/{failure.request.meta.get('kind')}")
+        self.crawler.stats.inc_value(DISCOVERY_FAILURES + str(failure.request.meta.get("kind")))
 
     @property
     def extra_tracking(self) -> frozenset[str]:
@@ -187,15 +201,15 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         limit = self.crawler.settings.getint("URLLENGTH_LIMIT", 2083)
         if limit and len(url) > limit:
-            stats.inc_value("newsdesk/skipped/url_too_long")
+            stats.inc_value(SKIPPED + "url_too_long")
             return False
         try:
             parts = urlsplit(canonical_url(url))
         except InvalidURL:
-            stats.inc_value("newsdesk/skipped/invalid_url")
+            stats.inc_value(SKIPPED + "invalid_url")
             return False
         if parts.scheme not in WEB_SCHEMES or not parts.hostname:
-            stats.inc_value("newsdesk/skipped/not_http")
+            stats.inc_value(SKIPPED + "not_http")
             return False
         return True
 
@@ -204,11 +218,11 @@ class NewsSpider(scrapy.Spider):
             return None
         verdict = self.is_article_url(url)
         if verdict is True:
-            return scrapy.Request(url, callback=self.parse_article, meta={"kind": "article", "source": source},
+            return scrapy.Request(url, callback=self.parse_article, meta={"kind": Kind.ARTICLE, "source": source},
                                   priority=10 + priority)
         if verdict is False and not self.site_config.follow_links:
             return None
-        return scrapy.Request(url, callback=self.parse_page, meta={"kind": "page", "source": source},
+        return scrapy.Request(url, callback=self.parse_page, meta={"kind": Kind.PAGE, "source": source},
                               priority=priority)
 
     def parse_robots(self, response):
@@ -223,11 +237,11 @@ class NewsSpider(scrapy.Spider):
         request (the duplicate filter)."""
         settings, stats = self.crawler.settings, self.crawler.stats
         if depth > settings.getint("NEWSDESK_SITEMAP_MAX_DEPTH", 3):
-            stats.inc_value("newsdesk/skipped/sitemap_too_deep")
+            stats.inc_value(SKIPPED + "sitemap_too_deep")
             self.logger.warning("not following sitemap %s: nested deeper than NEWSDESK_SITEMAP_MAX_DEPTH", url)
             return None
         if self.sitemaps_requested >= settings.getint("NEWSDESK_MAX_SITEMAPS", 1000):
-            stats.inc_value("newsdesk/skipped/sitemap_limit")
+            stats.inc_value(SKIPPED + "sitemap_limit")
             if self.sitemaps_requested == settings.getint("NEWSDESK_MAX_SITEMAPS", 1000):
                 self.logger.warning("more than NEWSDESK_MAX_SITEMAPS=%d sitemaps: not following %s and the rest",
                                     self.sitemaps_requested, url)
@@ -237,7 +251,7 @@ class NewsSpider(scrapy.Spider):
             return None
         self.sitemaps_requested += 1
         return scrapy.Request(url, callback=self.parse_sitemap, errback=errback or self.ignore_failure,
-                              meta={"kind": "sitemap", "sitemap_depth": depth}, priority=15)
+                              meta={"kind": Kind.SITEMAP, "sitemap_depth": depth}, priority=15)
 
     def sitemap_body(self, response) -> bytes | None:
         """The sitemap's XML; a .xml.gz served as a file (not Content-Encoding) is inflated here,
@@ -266,18 +280,18 @@ class NewsSpider(scrapy.Spider):
         try:
             sitemap = Sitemap(body)
         except Exception:  # lxml raises several types on garbage; the reason is what counts
-            stats.inc_value("newsdesk/skipped/bad_sitemap")
+            stats.inc_value(SKIPPED + "bad_sitemap")
             self.logger.warning("not a sitemap: %s", response.url)
             return
-        stats.inc_value("newsdesk/sitemaps")
+        stats.inc_value(SITEMAPS)
         depth = response.meta.get("sitemap_depth", 0)
         limit = self.crawler.settings.getint("NEWSDESK_SITEMAP_MAX_URLS", 50_000)
         if sitemap.type == "sitemapindex":
-            for entry in _first_n(sitemap, limit, stats, "newsdesk/skipped/sitemap_urls_over_limit"):
+            for entry in _first_n(sitemap, limit, stats, SKIPPED + "sitemap_urls_over_limit"):
                 if entry.get("loc") and (req := self.sitemap_request(entry["loc"], depth=depth + 1)):
                     yield req
             return
-        entries = [e for e in _first_n(sitemap, limit, stats, "newsdesk/skipped/sitemap_urls_over_limit")
+        entries = [e for e in _first_n(sitemap, limit, stats, SKIPPED + "sitemap_urls_over_limit")
                    if e.get("loc")]
         # Newest first: a re-crawl reaches new articles before old ones.
         entries.sort(key=lambda e: e.get("lastmod") or "", reverse=True)
@@ -293,16 +307,16 @@ class NewsSpider(scrapy.Spider):
         except etree.XMLSyntaxError:
             root = None
         if root is None:
-            self.crawler.stats.inc_value("newsdesk/skipped/bad_feed")
+            self.crawler.stats.inc_value(SKIPPED + "bad_feed")
             return
-        self.crawler.stats.inc_value("newsdesk/feeds")
+        self.crawler.stats.inc_value(FEEDS)
         links = root.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']"
                            "[not(@rel) or @rel='alternate']/@href")
         for link in self.capped(links, response.url):
             try:
                 url = response.urljoin(link.strip())
             except ValueError:  # urljoin of a broken IPv6 host
-                self.crawler.stats.inc_value("newsdesk/skipped/invalid_url")
+                self.crawler.stats.inc_value(SKIPPED + "invalid_url")
                 continue
             if req := self.request_for(url, priority=2, source="feed"):
                 yield req
@@ -312,17 +326,20 @@ class NewsSpider(scrapy.Spider):
         path = url.split("#", 1)[0].split("://", 1)[-1].partition("/")[2]
         return 0 if any(r.search("/" + path) for r in self._article_res) else 1
 
-    def _many_links(self, base: str, hrefs: list[str]) -> list[str]:
-        seen: dict[str, None] = {}
-        for href in hrefs:
+    def _many_links(self, base: str, hrefs: list[str], limit: int) -> list[str]:
+        """The page's distinct links, article links first; only the first ``limit`` are made
+        absolute (urljoin is most of the cost), the rest are returned as written, to be counted."""
+        distinct = sorted(dict.fromkeys(h.strip().split("#", 1)[0] for h in hrefs), key=self._link_rank)
+        urls = []
+        for href in distinct[:limit] if limit else distinct:
             try:
-                url = urljoin(base, href.strip()).split("#", 1)[0]
+                url = urljoin(base, href)
             except ValueError:  # a broken IPv6 host
-                self.crawler.stats.inc_value("newsdesk/skipped/invalid_url")
+                self.crawler.stats.inc_value(SKIPPED + "invalid_url")
                 continue
             if url.startswith(("http://", "https://")) and not _COMMENT_PAGE.search(url):
-                seen.setdefault(url)
-        return sorted(seen, key=self._link_rank)
+                urls.append(url)
+        return urls + distinct[limit:] if limit else urls
 
     def capped(self, links: list, page_url: str) -> list:
         """At most NEWSDESK_MAX_LINKS_PER_PAGE links of one page or feed (a page of 100,000
@@ -330,7 +347,7 @@ class NewsSpider(scrapy.Spider):
         limit = self.crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE", 1000)
         if not limit or len(links) <= limit:
             return links
-        self.crawler.stats.inc_value("newsdesk/skipped/links_over_limit", len(links) - limit)
+        self.crawler.stats.inc_value(SKIPPED + "links_over_limit", len(links) - limit)
         self.crawler.stats.inc_value("newsdesk/pages_over_link_limit")
         self.logger.warning("%s has %d links: following the first %d (NEWSDESK_MAX_LINKS_PER_PAGE)",
                             page_url, len(links), limit)
@@ -341,16 +358,16 @@ class NewsSpider(scrapy.Spider):
             return
         limit = self.crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE", 1000)
         hrefs = page.tree.xpath("//a/@href | //area/@href") if page is not None else []
-        if limit and len(hrefs) > 2 * limit:
+        if page is not None and page.link_farm_hrefs or limit and len(hrefs) > 2 * limit:
             # LinkExtractor costs ~0.4 ms a link (40 s for a page of 100,000): a page far over
             # the limit has its links read from the parsed tree, article links first.
-            urls = self._many_links(response.url, hrefs)
+            urls = self._many_links(response.url, hrefs + page.link_farm_hrefs, limit)
         else:
             urls = [link.url for link in self.links.extract_links(response)]
             # Scrapy's LinkExtractor drops links urllib cannot read (a port of 99999 or "abc", a
             # broken IPv6 host) without a word; they are counted here.
             if unreadable := sum(1 for href in hrefs if _unreadable_link(response.url, href)):
-                self.crawler.stats.inc_value("newsdesk/skipped/invalid_url", unreadable)
+                self.crawler.stats.inc_value(SKIPPED + "invalid_url", unreadable)
             if limit and len(urls) > limit:
                 urls.sort(key=self._link_rank)
         for url in self.capped(urls, response.url):
@@ -362,13 +379,13 @@ class NewsSpider(scrapy.Spider):
             url = response.urljoin(href)
             if not _COMMENT_PAGE.search(url) and "/comments/feed" not in url:
                 yield scrapy.Request(url, callback=self.parse_feed, errback=self.ignore_failure,
-                                     meta={"kind": "feed"}, priority=20)
+                                     meta={"kind": Kind.FEED}, priority=20)
 
     # --- pages ---------------------------------------------------------------------------
 
     def page_from(self, response) -> Page | None:
         if not isinstance(response, HtmlResponse):  # JSON, XML, text and binary are no page to read
-            self.crawler.stats.inc_value("newsdesk/skipped/not_html")
+            self.crawler.stats.inc_value(SKIPPED + "not_html")
             self.logger.info("skipped %s: not HTML (%s)", response.url,
                              response.headers.get("Content-Type", b"?").decode("latin-1"))
             return None
@@ -376,7 +393,7 @@ class NewsSpider(scrapy.Spider):
             return Page.parse(response.body, response.url, rules=self.site_config.rules,
                               encoding=page_encoding(response), fetched_at=datetime.now(timezone.utc))
         except NotAnArticle as exc:
-            self.crawler.stats.inc_value(f"newsdesk/skipped/{_reason_key(exc)}")
+            self.crawler.stats.inc_value(f"{SKIPPED}{_reason_key(exc)}")
             self.logger.info("skipped %s: %s", response.url, exc)
             return None
 
@@ -388,13 +405,13 @@ class NewsSpider(scrapy.Spider):
             return
         yield from self.follow_links(response, page)
         if self.is_article_url(response.url) is False:
-            self.crawler.stats.inc_value("newsdesk/listings")
+            self.crawler.stats.inc_value(LISTINGS)
             return
         is_article, _ = looks_like_article(page)
         if is_article:
             yield from self.article_from(page, response)
         else:
-            self.crawler.stats.inc_value("newsdesk/listings")
+            self.crawler.stats.inc_value(LISTINGS)
 
     @_guarded
     def parse_article(self, response):
@@ -409,7 +426,7 @@ class NewsSpider(scrapy.Spider):
         try:
             item = parse_article(page, site=self.site_name, with_comments=False)
         except NotAnArticle as exc:
-            stats.inc_value(f"newsdesk/skipped/{_reason_key(exc)}")
+            stats.inc_value(f"{SKIPPED}{_reason_key(exc)}")
             self.logger.info("not an article: %s (%s)", response.url, exc)
             return
         # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
@@ -419,7 +436,7 @@ class NewsSpider(scrapy.Spider):
             trailing_slash=self.site_config.trailing_slash))
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
-        stats.inc_value("newsdesk/article_pages")
+        stats.inc_value(ARTICLE_PAGES)
         if extract_comments is None:
             yield item
             return
@@ -481,14 +498,14 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(req.url, headers=req.headers or None, callback=self.parse_comments,
                                  errback=self.comments_failed, dont_filter=True, priority=30,
                                  cb_kwargs={"state": state, "kind": req.kind, "order": order},
-                                 meta={"kind": "comments", "dont_obey_robotstxt": req.offsite,
+                                 meta={"kind": Kind.COMMENTS, "dont_obey_robotstxt": req.offsite,
                                        "allow_offsite": req.offsite})
         if not state["pending"] and not state["in_flight"] and not state["done"]:
             yield self._finish_article(state)
 
     def parse_comments(self, response, state, kind, order=0):
         state["in_flight"] -= 1
-        self.crawler.stats.inc_value("newsdesk/comment_pages")
+        self.crawler.stats.inc_value(COMMENT_PAGES)
         try:
             if kind == "page":
                 page = self.page_from(response)
@@ -524,9 +541,9 @@ class NewsSpider(scrapy.Spider):
         reported = next((t.reported_count for t in threads if t.reported_count is not None), None)
         errors = list(dict.fromkeys(state["errors"]))
         for reason in errors:
-            self.crawler.stats.inc_value(f"newsdesk/comment_threads_failed/{_reason_key(reason)}")
+            self.crawler.stats.inc_value(f"{COMMENT_THREADS_FAILED}/{_reason_key(reason)}")
         if errors:  # threads, not reasons: one thread may fail for two reasons
-            self.crawler.stats.inc_value("newsdesk/comment_threads_failed")
+            self.crawler.stats.inc_value(COMMENT_THREADS_FAILED)
         complete = not errors and all(t.complete for t in threads)
         return replace(item, comments=comments, comment_count_reported=reported,
                        comments_complete=complete, comment_errors=errors)
