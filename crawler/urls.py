@@ -84,7 +84,10 @@ def canonical_url(url: str, *, extra_tracking: frozenset[str] = frozenset(),
              if not _is_tracking(k, extra_tracking)]
     rebuilt = urlunsplit((scheme, netloc, path, urlencode(query), ""))
     # w3lib sorts the query and normalises percent-encoding the way browsers compare URLs.
-    return canonicalize_url(rebuilt, keep_fragments=False)
+    try:
+        return canonicalize_url(rebuilt, keep_fragments=False)
+    except ValueError as exc:  # its own URL parser refuses what urllib let through ("a://[::]")
+        raise InvalidURL(f"{exc}: {url[:200]!r}") from None
 
 
 def _site_host(url: str) -> str:
