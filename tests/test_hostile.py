@@ -281,3 +281,29 @@ def _stored_articles(db: Path) -> int:
         return rows(db, "SELECT count(*) FROM articles")[0][0]
     except sqlite3.Error:  # not created yet, or being migrated
         return 0
+
+
+def test_a_crawl_stopped_mid_thread_stores_the_part_it_fetched(tmp_path):
+    """The crawl stops (here CLOSESPIDER_PAGECOUNT) while the 10,000-page thread is being fetched:
+    the article is stored with the comments of the pages read so far, not lost."""
+    from crawler.demosite import open_site
+
+    db = tmp_path / "news.db"
+    with open_site("hostile") as site:
+        article = site.url + site.case_path("endless_thread")
+        result = run_newsdesk("crawl", "hostile", "--db", str(db), "--url", article,
+                              "-s", "CLOSESPIDER_PAGECOUNT=8", "-s", "NEWSDESK_COMMENT_PAGE_CONCURRENCY=2",
+                              env=site.environment(), timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+        fetched = {p for _, p, status in site.requests if p.startswith(site.case_path("endless_thread"))}
+    (count, stored), = rows(db, "SELECT a.comment_count, count(c.id) FROM articles a "
+                                "JOIN comments c ON c.article_id = a.id WHERE a.url = ? GROUP BY a.id", article)
+    assert count == stored and 3 <= count < 3 * MAX_COMMENT_PAGES and count % 3 == 0
+    assert count <= 3 * len(fetched)
+    (stats_json, reason), = rows(db, "SELECT stats_json, finish_reason FROM crawl_runs")
+    stats = json.loads(stats_json)
+    assert reason == "closespider_pagecount"
+    # this one, and any article found through the sitemap whose thread was still being fetched
+    partial = stats["newsdesk/articles_stored_partial"]
+    assert partial >= 1 and stats["newsdesk/comment_threads_failed/crawl_stopped_before_the_thread_was_fetched"] \
+        == partial
