@@ -32,7 +32,7 @@ def rows(db: Path, sql: str, *args):
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from crawler.demosite import open_site
+    from sites import open_site
 
     db = tmp_path_factory.mktemp("hostile") / "news.db"
     with open_site("hostile") as site:
@@ -286,7 +286,7 @@ def _stored_articles(db: Path) -> int:
 def test_a_crawl_stopped_mid_thread_stores_the_part_it_fetched(tmp_path):
     """The crawl stops (here CLOSESPIDER_PAGECOUNT) while the 10,000-page thread is being fetched:
     the article is stored with the comments of the pages read so far, not lost."""
-    from crawler.demosite import open_site
+    from sites import open_site
 
     db = tmp_path / "news.db"
     with open_site("hostile") as site:

@@ -40,11 +40,14 @@ import threading
 import time
 from datetime import date, timedelta
 from html import escape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import re
 
-from .server import FIXTURES, DemoSite
+from crawler.demosite.server import DemoSite
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
 
 BIG_BODY = 5 * 1024 * 1024  # over the 4 MiB DOWNLOAD_MAXSIZE sites.toml sets for this site (the 100,000-link page fits)
 SLOW_SECONDS = 6.0  # over the 3 s DOWNLOAD_TIMEOUT sites.toml sets
@@ -105,7 +108,7 @@ GARBAGE_THREAD_SLUG = "bridge-repairs-overrun"  # comment page 2 is garbage
 
 class HostileSite(DemoSite):
     def __init__(self, name: str = "hostile", host: str = "127.0.0.1", port: int = 0):
-        super().__init__(name, host, port)
+        super().__init__(name, host, port, content=FIXTURES / name)
         data = json.loads((FIXTURES / name / "content.json").read_text(encoding="utf-8"))
         self.texts: dict = data["hostile"]
         self.files = FIXTURES / name
