@@ -85,9 +85,13 @@ def canonical_url(url: str, *, extra_tracking: frozenset[str] = frozenset(),
     rebuilt = urlunsplit((scheme, netloc, path, urlencode(query), ""))
     # w3lib sorts the query and normalises percent-encoding the way browsers compare URLs.
     try:
-        return canonicalize_url(rebuilt, keep_fragments=False)
+        out = canonicalize_url(rebuilt, keep_fragments=False)
     except ValueError as exc:  # its own URL parser refuses what urllib let through ("a://[::]")
         raise InvalidURL(f"{exc}: {url[:200]!r}") from None
+    # IDNA can turn a character into a dot ("⒋" is "4."): the host's trailing dot goes, as above.
+    head, sep, rest = out.partition("://")
+    host, slash, tail = rest.partition("/")
+    return f"{head}{sep}{host.rstrip('.')}{slash}{tail}" if host.endswith(".") else out
 
 
 def _site_host(url: str) -> str:

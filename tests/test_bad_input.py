@@ -175,3 +175,16 @@ def test_a_callback_that_raises_is_counted_and_the_crawl_goes_on(monkeypatch):
     stats = crawler.stats.get_stats()
     assert stats["newsdesk/errors/extraction"] == 1
     assert stats["newsdesk/extraction_errors/RecursionError"] == 1
+
+
+def test_fuzz_findings_stay_fixed():
+    # bench/fuzz.py, 10,000 inputs: a comment-feed link with a broken IPv6 host raised in the
+    # WordPress feed fallback; an AMP-cache URL whose host IDNA-encodes to a trailing dot was not
+    # a fixed point of canonical_url.
+    feed = '<link rel="alternate" type="application/rss+xml" href="http://[::1/feed/">'
+    extract_comments_page = Page.parse(page(head=feed), "http://example.com/a/")
+    from crawler.extract.comments import extract_comments
+
+    extract_comments(extract_comments_page)
+    url = canonical_url("http://a.cdn.ampproject.org/c/s/\u2492x")
+    assert canonical_url(url) == url and not url.split("/")[2].endswith(".")
