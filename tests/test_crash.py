@@ -6,6 +6,7 @@ killed run as such, and says it resumes."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -15,6 +16,7 @@ from conftest import REPO
 def _crash_bench():
     spec = importlib.util.spec_from_file_location("crash_bench", REPO / "bench" / "crash.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
