@@ -25,6 +25,8 @@ Not part of the test suite's pass/fail (STYLE.md: benchmarks print figures besid
 from __future__ import annotations
 
 import argparse
+import asyncio
+import inspect
 import json
 import os
 import sqlite3
@@ -76,6 +78,8 @@ def run_pipeline(articles: list[LabelledArticle], db_url: str, settings: dict) -
         try:
             for stage in stages:
                 item = stage.process_item(item)
+                if inspect.isawaitable(item):  # StorePipeline waits between retries: async
+                    item = asyncio.run(item)
         except DropItem:
             continue
     elapsed = time.perf_counter() - started

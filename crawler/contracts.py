@@ -54,6 +54,7 @@ COMMENT_THREADS_FAILED = "newsdesk/comment_threads_failed"
 DUPLICATES = "newsdesk/duplicates/"  # + url, content, near
 ERRORS = "newsdesk/errors/"  # + reason: pages (and stores) given up on, once each; crawl_runs.errors
 SKIPPED = "newsdesk/skipped/"  # + reason: pages left out on purpose (not HTML, too large, a trap, ...)
+STORE_RETRIES = "newsdesk/store_retries"  # writes tried again after the database went away
 LISTINGS = "newsdesk/listings"
 FEEDS = "newsdesk/feeds"
 SITEMAPS = "newsdesk/sitemaps"

@@ -22,6 +22,7 @@ class CrawlOutcome:
     stats: dict = field(default_factory=dict)
     start_failures: list[str] = field(default_factory=list)
     config_error: str | None = None
+    database_error: str | None = None
 
     @property
     def run_id(self) -> int | None:
@@ -39,7 +40,7 @@ class CrawlOutcome:
     @property
     def ok(self) -> bool:
         """The crawl did its job: the status its crawl_runs row is recorded with is "finished"."""
-        if self.config_error:
+        if self.config_error or self.database_error:
             return False
         reached_site = not (self.start_failures and not self.stats.get("response_received_count"))
         return status_for(self.reason, reached_site=reached_site) == "finished"
@@ -105,4 +106,5 @@ def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | 
         reason=stats.get("finish_reason", "unknown"), stats=stats,
         start_failures=list(getattr(spider, "start_failures", [])),
         config_error=getattr(spider, "config_error", None),
+        database_error=getattr(spider, "database_error", None),
     )

@@ -31,6 +31,10 @@ REDIRECT_MAX_TIMES = 5
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Each retry waits (crawler/downloadermiddlewares/backoff.py): BACKOFF seconds, doubled per
+# retry, or the server's Retry-After when longer; at most MAX_DELAY (0: retry at once).
+NEWSDESK_RETRY_BACKOFF = 1.0
+NEWSDESK_RETRY_MAX_DELAY = 60.0
 
 # URL variants are one request (deduplication level 1, before scheduling).
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
@@ -57,6 +61,12 @@ ITEM_PIPELINES = {
     "pipelines.fetchstate.FetchStatePipeline": 450,  # a page's validators, once its article is stored
 }
 
+# Safety (crawler/downloadermiddlewares/safety.py): loopback and private addresses are refused
+# unless this is on (the demo sites and the tests, on 127.0.0.1, turn it on; so may an intranet
+# crawl); link-local (cloud metadata), multicast and reserved addresses are refused always.
+NEWSDESK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("NEWSDESK_ALLOW_PRIVATE_ADDRESSES", "").lower() in ("1", "true", "yes")
+NEWSDESK_ALLOWED_PORTS = []  # ports allowed on any host besides 80/443 and those the site's URLs name
+
 # Incremental re-crawls (crawler/downloadermiddlewares/conditional.py, crawler/spidermiddlewares/
 # recrawl.py): known article pages are asked with
 # If-None-Match/If-Modified-Since and a 304 ends there; articles published within the site's
@@ -67,12 +77,20 @@ NEWSDESK_REFETCH_AFTER_HOURS = 0.0  # > 0: known articles checked less than this
 NEWSDESK_SEEN_URL_DAYS = 30.0  # per-URL state older than this is ignored, and deleted when not seen for as long
 NEWSDESK_KNOWN_URL_PRIORITY_DROP = 20  # known article URLs queue behind new ones by this much
 DOWNLOADER_MIDDLEWARES = {
+    # Before OffsiteMiddleware (50), on every request and every redirect hop: http(s) only, the
+    # site's own ports, no loopback/private/link-local addresses (crawler/downloadermiddlewares/safety.py).
+    "crawler.downloadermiddlewares.safety.SafeTargetsMiddleware": 40,
     # Below RetryMiddleware (550): sees a known URL's final answer, after retries.
     "crawler.downloadermiddlewares.conditional.ConditionalRequestsMiddleware": 540,
     # Named reasons for pages given up on: the final answer after retries (failures.py), and
     # redirect loops / too many redirects before RedirectMiddleware (600) drops them unnamed (redirects.py).
     "crawler.downloadermiddlewares.failures.FailureReasonsMiddleware": 530,
     "crawler.downloadermiddlewares.redirects.RedirectGuardMiddleware": 610,
+    # Just before RetryMiddleware (550) sees a retryable answer: wait (backoff, Retry-After) first.
+    "crawler.downloadermiddlewares.backoff.RetryBackoffMiddleware": 560,
+    # Between the download and HttpCompressionMiddleware (590): a gzip bomb or a cut-off gzip
+    # body gets its named reason (too_large / data_loss) before Scrapy inflates it.
+    "crawler.downloadermiddlewares.compression.CompressionGuardMiddleware": 595,
 }
 # Off-site filtering is a downloader middleware since Scrapy 2.14 (OffsiteMiddleware, 50 in
 # DOWNLOADER_MIDDLEWARES_BASE), so these spider middlewares see every link a page yields,
@@ -111,6 +129,8 @@ EXTENSIONS = {
     # Before the lock: the run's row is open (and its id known) when the lock is taken.
     "crawler.extensions.runs.CrawlRunExtension": 50,
     "crawler.extensions.crawllock.CrawlLockExtension": 100,
+    # Built before every component that needs the database: one line when it cannot be reached.
+    "crawler.extensions.database.DatabaseCheckExtension": 10,
 }
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; "auto": live on a terminal
@@ -119,7 +139,18 @@ NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; 
 # (e.g. `scrapy crawl news -a url=... -O items.jsonl -s NEWSDESK_STORE=0`).
 NEWSDESK_DATABASE_URL = os.environ.get("NEWSDESK_DATABASE_URL", "newsdesk.db")
 NEWSDESK_STORE = True
+# A write that fails because the database went away (restart, failover, a busy SQLite file) is
+# tried again: this many times, after NEWSDESK_STORE_BACKOFF seconds doubled each time (at most
+# 30 s a wait; 8 tries wait ~1 min in all). The article and its thread stay one transaction.
+NEWSDESK_STORE_RETRIES = 8
+NEWSDESK_STORE_BACKOFF = 0.5
 NEWSDESK_MAX_COMMENT_PAGES = 200  # per article: a guard against endless comment pagination
+NEWSDESK_COMMENT_PAGE_CONCURRENCY = 4  # pages of one thread fetched at once (when the page links them all)
+# Unbounded work from one input, cut at a limit and counted (newsdesk/skipped/<reason>):
+NEWSDESK_MAX_LINKS_PER_PAGE = 1000  # links followed from one page or feed, article links first (links_over_limit)
+NEWSDESK_SITEMAP_MAX_DEPTH = 3  # sitemap indexes within indexes (sitemap_too_deep)
+NEWSDESK_MAX_SITEMAPS = 1000  # sitemaps fetched per crawl (sitemap_limit)
+NEWSDESK_SITEMAP_MAX_URLS = 50000  # entries read from one sitemap, the protocol's own maximum (sitemap_urls_over_limit)
 NEWSDESK_MIN_BODY_WORDS = 20  # shorter "articles" are dropped with a reason
 
 # Distributed mode (crawler/addons/distributed.py): with a Redis URL, every worker crawling the same

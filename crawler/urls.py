@@ -27,6 +27,20 @@ _AMP_CACHE = re.compile(r"^/(?:c|v|wp|i)/(s/)?([^/]+)(/.*)?$")
 TRAILING_SLASH = ("keep", "strip", "add")
 
 
+class InvalidURL(ValueError):
+    """A URL no request can reach: a port outside 0-65535 or not a number, a broken IPv6
+    host. Links like these are on real pages; the crawl drops them with a reason."""
+
+
+def _split(url: str):
+    """urlsplit, with the port read once: urllib raises ValueError for both on bad input."""
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port
+    except ValueError as exc:
+        raise InvalidURL(f"{exc}: {url[:200]!r}") from None
+
+
 def tracking_params(names) -> frozenset[str]:
     """NEWSDESK_TRACKING_PARAMS as given (names; ``prefix*`` for every name with that prefix)."""
     return frozenset(n.strip().lower() for n in names if n and n.strip())
@@ -45,16 +59,17 @@ def canonical_url(url: str, *, extra_tracking: frozenset[str] = frozenset(),
     tracking parameters, sorted query, no AMP/print variant (suffix, prefix, ``.amp``,
     ``amp.`` host, Google's AMP cache), no ``www.``/``m.`` host prefix, no trailing
     ``index.html``. ``trailing_slash`` ("strip" or "add") is for sites that serve
-    ``/story`` and ``/story/`` as the same page; "keep" (the default) leaves the path alone."""
-    parts = urlsplit(url.strip())
+    ``/story`` and ``/story/`` as the same page; "keep" (the default) leaves the path alone.
+
+    Raises InvalidURL (a ValueError) for a URL no request can reach."""
+    parts, port = _split(url.strip())
     if (parts.hostname or "").lower().endswith(".cdn.ampproject.org") and (m := _AMP_CACHE.match(parts.path)):
         scheme = "https" if m.group(1) else "http"
-        parts = urlsplit(urlunsplit((scheme, m.group(2), m.group(3) or "/", parts.query, parts.fragment)))
+        parts, port = _split(urlunsplit((scheme, m.group(2), m.group(3) or "/", parts.query, parts.fragment)))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     if strip_www:
         host = _AMP_HOST.sub("", host) if host.count(".") >= 2 else host
-    port = parts.port
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     path = parts.path or "/"
     path = re.sub(r"/index\.(html?|php)$", "/", path)
@@ -69,14 +84,21 @@ def canonical_url(url: str, *, extra_tracking: frozenset[str] = frozenset(),
              if not _is_tracking(k, extra_tracking)]
     rebuilt = urlunsplit((scheme, netloc, path, urlencode(query), ""))
     # w3lib sorts the query and normalises percent-encoding the way browsers compare URLs.
-    return canonicalize_url(rebuilt, keep_fragments=False)
+    try:
+        out = canonicalize_url(rebuilt, keep_fragments=False)
+    except ValueError as exc:  # its own URL parser refuses what urllib let through ("a://[::]")
+        raise InvalidURL(f"{exc}: {url[:200]!r}") from None
+    # IDNA can turn a character into a dot ("⒋" is "4."): the host's trailing dot goes, as above.
+    head, sep, rest = out.partition("://")
+    host, slash, tail = rest.partition("/")
+    return f"{head}{sep}{host.rstrip('.')}{slash}{tail}" if host.endswith(".") else out
 
 
 def _site_host(url: str) -> str:
-    parts = urlsplit(url)
+    parts, port = _split(url)
     host = (parts.hostname or "").lower().rstrip(".")
     host = _AMP_HOST.sub("", host) if host.count(".") >= 2 else host
-    port = parts.port if parts.port not in (None, 80, 443) else None
+    port = port if port not in (None, 80, 443) else None
     return f"{host}:{port}" if port else host
 
 
@@ -94,8 +116,11 @@ def canonical_for_page(url: str, declared: str | None, *, extra_tracking: frozen
     own = canonical_url(url, extra_tracking=extra_tracking, trailing_slash=trailing_slash)
     if not declared or not declared.strip():
         return own
-    absolute = urljoin(url, declared.strip())
-    if urlsplit(absolute).scheme not in ("http", "https") or _site_host(absolute) != _site_host(url):
+    try:
+        absolute = urljoin(url, declared.strip())
+        if urlsplit(absolute).scheme not in ("http", "https") or _site_host(absolute) != _site_host(url):
+            return own
+    except ValueError:  # a declared canonical no request could reach names nothing
         return own
     theirs = canonical_url(absolute, extra_tracking=extra_tracking, trailing_slash=trailing_slash)
     if urlsplit(theirs).path in ("", "/") and urlsplit(own).path not in ("", "/"):

@@ -41,6 +41,7 @@ class LockHolder:
     acquired_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
+    token: str = ""
 
     def describe(self, now: datetime | None = None) -> str:
         now = now or _utcnow()
@@ -56,6 +57,7 @@ class Acquired:
     site: str
     token: str
     took_over: LockHolder | None = None
+    holder_dead: bool = False  # the holder was a process of this host that no longer exists
 
 
 def _utcnow() -> datetime:
@@ -69,7 +71,31 @@ def _insert(session: Session):
 
 def _holder(row: CrawlLock) -> LockHolder:
     return LockHolder(row.site, row.holder, row.host, row.pid, row.run_id, row.acquired_at, row.heartbeat_at,
-                      row.expires_at)
+                      row.expires_at, row.token)
+
+
+def holder_is_dead(holder: LockHolder) -> bool:
+    """True when the holder ran on this host and its process is gone (killed, crashed): its lock
+    can be taken at once instead of after its time to live. A holder on another host, or a pid
+    that exists (perhaps reused by another program), is left to expire."""
+    if holder.host != socket.gethostname() or holder.pid == os.getpid() or holder.pid <= 0:
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return _is_zombie(holder.pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    # A killed child its parent has not reaped yet still answers kill(pid, 0).
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def current_holder(session: Session, site: str) -> LockHolder | None:
@@ -100,7 +126,14 @@ def try_acquire(session: Session, site: str, *, holder: str, ttl: float, run_id:
     taken = session.execute(update(CrawlLock).where(CrawlLock.site == site, CrawlLock.expires_at < now)
                             .values(**values)).rowcount
     if taken == 1:
-        return Acquired(site, token, took_over=stale)
+        return Acquired(site, token, took_over=stale, holder_dead=holder_is_dead(stale))
+    if holder_is_dead(stale):
+        # Only if the row is still the dead holder's (its token): a live process that took it
+        # meanwhile keeps it.
+        taken = session.execute(update(CrawlLock).where(CrawlLock.site == site, CrawlLock.token == stale.token)
+                                .values(**values)).rowcount
+        if taken == 1:
+            return Acquired(site, token, took_over=stale, holder_dead=True)
     return stale
 
 
@@ -116,16 +149,23 @@ def release(session: Session, lock: Acquired) -> bool:
                                                    CrawlLock.token == lock.token)).rowcount == 1
 
 
-def close_abandoned_run(session: Session, stale: LockHolder, now: datetime | None = None) -> int | None:
-    """The crawl run of a holder whose lock expired never closed its row (it was killed):
-    record how it ended, so that ``crawl_runs`` has no run left "running" forever."""
+def close_abandoned_run(session: Session, stale: LockHolder, now: datetime | None = None, *,
+                        dead: bool = False) -> int | None:
+    """The crawl run of a holder that stopped without closing its row: record how it ended, so
+    that ``crawl_runs`` has no run left "running". ``dead``: its process is known to be gone
+    (finish_reason "killed"); else its lock expired (finish_reason "abandoned")."""
     if stale.run_id is None:
         return None
     now = now or _utcnow()
+    if dead:
+        reason, message = "killed", (f"the crawl process (pid {stale.pid} on {stale.host}) was killed or crashed "
+                                     "without closing its run; the next crawl took its lock over")
+    else:
+        reason, message = "abandoned", (f"the crawl process (pid {stale.pid} on {stale.host}) stopped without "
+                                        f"closing its run; its lock expired at {stale.expires_at:%Y-%m-%d %H:%M:%S} "
+                                        "UTC and was taken over")
     done = session.execute(update(CrawlRun).where(CrawlRun.id == stale.run_id, CrawlRun.status == "running").values(
-        status="failed", finish_reason="abandoned", finished_at=stale.heartbeat_at,
-        message=(f"the crawl process (pid {stale.pid} on {stale.host}) stopped without closing its run; "
-                 f"its lock expired at {stale.expires_at:%Y-%m-%d %H:%M:%S} UTC and was taken over"))).rowcount
+        status="failed", finish_reason=reason, finished_at=stale.heartbeat_at, message=message)).rowcount
     return stale.run_id if done else None
 
 

@@ -23,6 +23,55 @@ class DatabaseConfigError(ValueError):
     """The --db value / NEWSDESK_DATABASE_URL cannot be used."""
 
 
+class DatabaseUnavailable(DatabaseConfigError):
+    """The database cannot be reached (server down, no such database, wrong password)."""
+
+
+def shown_url(url: str) -> str:
+    """The URL as messages show it: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def check_connection(url: str) -> None:
+    """Connect once, or raise DatabaseUnavailable / DatabaseConfigError with one line saying why
+    (a crawl asks before it starts, rather than fail in every component that writes)."""
+    from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+
+    try:
+        with get_engine(url).connect():
+            pass
+    except NoSuchModuleError as exc:
+        raise DatabaseConfigError(f"unknown database driver in {shown_url(url)}: {exc}; use a SQLite path "
+                                  "or a postgresql+psycopg:// URL") from None
+    except (DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = reason.replace("connection failed: ", "")
+        raise DatabaseUnavailable(f"cannot connect to the database {shown_url(url)}: {reason}") from None
+
+
+TRANSIENT_HINTS = ("server closed the connection", "connection refused", "terminating connection",
+                   "could not connect", "connection failed", "database is locked", "consuming input failed",
+                   "the database system is", "connection is closed", "ssl syscall")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error worth retrying: a dropped or refused connection (the server restarting),
+    a busy SQLite file. Integrity errors and bad SQL are not."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, DBAPIError) and any(hint in text for hint in TRANSIENT_HINTS)
+
+
 def resolve_url(db: str | None = None) -> str:
     """--db (path or SQLAlchemy URL), else NEWSDESK_DATABASE_URL, else ./newsdesk.db."""
     value = db or os.environ.get("NEWSDESK_DATABASE_URL") or DEFAULT_DB
@@ -67,7 +116,9 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         # pool_pre_ping replaces connections the server dropped (restart, idle timeout).
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800)
+        # connect_timeout: an unreachable host fails in seconds, not after the OS's minutes.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800,
+                               connect_args={"connect_timeout": 10})
     return engine
 
 

@@ -8,12 +8,17 @@ crawler/downloadermiddlewares/conditional.py.
 """
 from __future__ import annotations
 
+import logging
+
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.contracts import SEEN_URLS
 from crawler.items import ArticleItem
 from models import fetchstate
 from models.db import resolve_url, session_factory
+
+logger = logging.getLogger(__name__)
 
 
 class FetchStatePipeline:
@@ -37,13 +42,19 @@ class FetchStatePipeline:
         # The key the downloader middleware looks requests up by: the fetched URL in the
         # spider's canonical form (not rel=canonical, which may name another page).
         url = spider.canonical(item.url) if getattr(spider, "site_config", None) else item.canonical_url
-        with self.sessions.begin() as session:
-            article_id = fetchstate.article_id_for(session, item.canonical_url)
-            if article_id is None:
-                return item
-            outcome = fetchstate.record_fetch(
-                session, url, article_id=article_id, site_id=fetchstate.site_id_of(session, item.site),
-                status=item.http_status, etag=item.etag, last_modified=item.last_modified,
-                content_hash=item.content_hash, max_age_days=self.max_age_days)
+        try:
+            with self.sessions.begin() as session:
+                article_id = fetchstate.article_id_for(session, item.canonical_url)
+                if article_id is None:
+                    return item
+                outcome = fetchstate.record_fetch(
+                    session, url, article_id=article_id, site_id=fetchstate.site_id_of(session, item.site),
+                    status=item.http_status, etag=item.etag, last_modified=item.last_modified,
+                    content_hash=item.content_hash, max_age_days=self.max_age_days)
+        except SQLAlchemyError as exc:
+            # The article is stored; without its validators the next crawl fetches it in full.
+            self.stats.inc_value(f"{SEEN_URLS}not_recorded")
+            logger.warning("could not record how %s was fetched: %s", item.url, str(exc).splitlines()[0][:200])
+            return item
         self.stats.inc_value(f"{SEEN_URLS}{outcome}")
         return item

@@ -9,6 +9,7 @@ import logging
 from dataclasses import asdict
 
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.asyncio import sleep
 from scrapy.utils.misc import load_object
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,10 +23,11 @@ from crawler.contracts import (
     COMMENTS_UPDATED,
     DUPLICATES,
     ERRORS,
+    STORE_RETRIES,
 )
 from crawler.items import ArticleItem
 from models import repository
-from models.db import ensure_schema, resolve_url, session_factory
+from models.db import ensure_schema, is_transient, resolve_url, session_factory
 from models.neardup import NearDuplicate, NearDuplicateIndex
 from models.shingles import Signature
 
@@ -51,6 +53,11 @@ class StorePipeline:
         self.url = resolve_url(database_url)
         self.near_duplicates = near_duplicates
         self.sessions = None
+        settings = crawler.settings
+        # A database that goes away for a while (a PostgreSQL restart, a failover) costs waits,
+        # not articles: NEWSDESK_STORE_RETRIES tries, NEWSDESK_STORE_BACKOFF seconds doubled each time.
+        self.retries = settings.getint("NEWSDESK_STORE_RETRIES", 8)
+        self.backoff = settings.getfloat("NEWSDESK_STORE_BACKOFF", 0.5)
         self.site_id: int | None = None
 
     @classmethod
@@ -68,20 +75,31 @@ class StorePipeline:
             with self.sessions.begin() as session:
                 self.site_id = repository.ensure_site(session, cfg.name, cfg.base_url)
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if not isinstance(item, ArticleItem):
             return item
         data = asdict(item)
-        try:
-            with self.sessions.begin() as session:
-                site_id = self.site_id or repository.ensure_site(session, item.site)
-                result = repository.save_article(session, site_id, data, now=item.fetched_at)
-                near = self.index_near_duplicates(session, result, item)
-        except SQLAlchemyError as exc:
-            # The transaction rolled back: the article and its thread are stored whole or not at all.
-            self.stats.inc_value(ERRORS + "store")
-            logger.error("could not store %s: %s", item.canonical_url, exc)
-            raise DropItem(f"store failed: {item.canonical_url}") from exc
+        for attempt in range(self.retries + 1):
+            try:
+                with self.sessions.begin() as session:
+                    site_id = self.site_id or repository.ensure_site(session, item.site)
+                    result = repository.save_article(session, site_id, data, now=item.fetched_at)
+                    near = self.index_near_duplicates(session, result, item)
+                break
+            except SQLAlchemyError as exc:
+                # The transaction rolled back: the article and its thread are stored whole or not
+                # at all. A dropped connection (the server restarting) or a busy SQLite file is
+                # tried again after a wait that doubles; other errors, or the last try, give up.
+                if attempt < self.retries and is_transient(exc):
+                    delay = min(self.backoff * 2 ** attempt, 30.0)
+                    self.stats.inc_value(STORE_RETRIES)
+                    logger.warning("could not store %s (%s); trying again in %.1fs", item.canonical_url,
+                                   str(exc).splitlines()[0][:200], delay)
+                    await sleep(delay)
+                    continue
+                self.stats.inc_value(ERRORS + "store")
+                logger.error("could not store %s: %s", item.canonical_url, str(exc).splitlines()[0][:300])
+                raise DropItem(f"store failed: {item.canonical_url}") from exc
         self.stats.inc_value(OUTCOME_STATS[result.outcome])
         if near is not None:
             self.stats.inc_value(DUPLICATES + "near")

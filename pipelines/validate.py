@@ -1,12 +1,25 @@
 """ValidatePipeline: an item that cannot make a useful row stops here, with a counted reason."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 
 from scrapy.exceptions import DropItem
 
 from crawler.contracts import ARTICLES_DROPPED, COMMENTS_DROPPED, COMMENTS_ORPHANED
 from crawler.items import ArticleItem
+
+
+# Chinese and Japanese are written without spaces between words: two characters count as one
+# word (their average length), so a Japanese article is not "too short" for having no spaces.
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def body_words(text: str | None) -> int:
+    text = text or ""
+    cjk = sum(len(run) for run in _CJK_RUN.findall(text))
+    return len(_CJK_RUN.sub(" ", text).split()) + (cjk + 1) // 2
 
 
 class ValidatePipeline:
@@ -29,7 +42,7 @@ class ValidatePipeline:
             self.drop("no_url", item)
         if not (item.title or "").strip():
             self.drop("no_title", item)
-        if len((item.body_text or "").split()) < self.min_body_words:
+        if body_words(item.body_text) < self.min_body_words:
             self.drop("body_too_short", item)
         kept, ids = [], set()
         for comment in item.comments:

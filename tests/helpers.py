@@ -29,8 +29,13 @@ def _require_e2e(what: str) -> None:
                              "with @pytest.mark.e2e, so that `pytest -m 'not e2e'` stays fast")
 
 
+# Every site a test crawls is on 127.0.0.1, which a crawl refuses by default
+# (crawler/downloadermiddlewares/safety.py); a test passing env={...: ""} checks that default.
+LOCAL_CRAWLS = {"NEWSDESK_ALLOW_PRIVATE_ADDRESSES": "1"}
+
+
 def _env(extra: dict | None) -> dict:
-    return {**os.environ, "PYTHONPATH": str(REPO), **(extra or {})}
+    return {**os.environ, **LOCAL_CRAWLS, "PYTHONPATH": str(REPO), **(extra or {})}
 
 
 def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):

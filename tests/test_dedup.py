@@ -4,6 +4,8 @@ real item pipelines (validate → clean → dedup → store) on SQLite and Postg
 article revisions as history."""
 from __future__ import annotations
 
+import asyncio
+import inspect
 import random
 import subprocess
 import sys
@@ -169,6 +171,8 @@ class Pipelines:
             try:
                 for stage in self.stages:
                     item = stage.process_item(item)
+                    if inspect.isawaitable(item):  # StorePipeline waits between retries: async
+                        item = asyncio.run(item)
             except DropItem:
                 pass
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from models.db import resolve_url
+from models.db import DatabaseUnavailable, check_connection, resolve_url
 
 from ..contracts import EXIT_SKIPPED
 from ..runner import CrawlOutcome, run_crawl
@@ -44,6 +44,8 @@ def check_outcome(outcome: CrawlOutcome) -> None:
     """Turn a crawl that could not do its job into one clear error."""
     if outcome.config_error:
         raise CommandError(outcome.config_error, code=2)
+    if outcome.database_error:
+        raise CommandError(outcome.database_error)
     if outcome.start_failures and not outcome.stats.get("response_received_count"):
         raise CommandError("could not reach the site: " + "; ".join(outcome.start_failures))
     if not outcome.ok:
@@ -53,6 +55,10 @@ def check_outcome(outcome: CrawlOutcome) -> None:
 def run(args) -> int:
     db_url = resolve_url(args.db)
     get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
+    try:  # and a database that cannot be reached (one line, no engine started)
+        check_connection(db_url)
+    except DatabaseUnavailable as exc:  # the database is right but down: "could not do its job" (1), not 2
+        raise CommandError(str(exc)) from None
     overrides = parse_overrides(args.set)
     if args.redis:
         overrides["NEWSDESK_REDIS_URL"] = args.redis

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import fetchstate
 
@@ -30,8 +31,12 @@ class ConditionalRequestsMiddleware(SeenUrls):
         if request.meta.get("kind") not in ARTICLE_KINDS:
             return None
         url = self.key(request.url)
-        with self.sessions() as session:
-            known = fetchstate.known_page(session, url)
+        try:
+            with self.sessions() as session:
+                known = fetchstate.known_page(session, url)
+        except SQLAlchemyError:  # the database is away (a restart): fetch the page in full
+            self.stats.inc_value(f"{RECRAWL}state_unavailable")
+            return None
         if known is None:
             return None
         now = utcnow()
@@ -58,13 +63,19 @@ class ConditionalRequestsMiddleware(SeenUrls):
             return response
         url, article_id = known
         if response.status == 304:
-            with self.sessions.begin() as session:
-                fetchstate.mark_not_modified(session, url, article_id)
+            try:
+                with self.sessions.begin() as session:
+                    fetchstate.mark_not_modified(session, url, article_id)
+            except SQLAlchemyError:  # last_seen_at stays as it was; the article is unchanged all the same
+                self.stats.inc_value(f"{RECRAWL}state_unavailable")
             self.stats.inc_value(NOT_MODIFIED)
             self.stats.inc_value(ARTICLES_UNCHANGED)
             raise IgnoreRequest(f"not modified: {request.url}")
         if response.status >= 400:
-            with self.sessions.begin() as session:
-                fetchstate.mark_error(session, url, response.status)
+            try:
+                with self.sessions.begin() as session:
+                    fetchstate.mark_error(session, url, response.status)
+            except SQLAlchemyError:
+                self.stats.inc_value(f"{RECRAWL}state_unavailable")
             self.stats.inc_value(f"{RECRAWL}known_url_status/{response.status}")
         return response

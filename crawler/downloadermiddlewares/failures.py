@@ -61,7 +61,13 @@ class FailureReasonsMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not is_site_request(request) or isinstance(exception, IgnoreRequest):
+        if not is_site_request(request):
+            return None
+        if isinstance(exception, IgnoreRequest):
+            # Components that drop a request count it themselves; RobotsTxtMiddleware only in
+            # its own robotstxt/forbidden, so the named reason is given here.
+            if "robots.txt" in str(exception):
+                self.stats.inc_value(SKIPPED + "robots_txt")
             return None
         reason = next((name for types, name in EXCEPTION_REASONS if isinstance(exception, types)),
                       "errors/download_failed")

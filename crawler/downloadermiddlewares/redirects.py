@@ -9,7 +9,7 @@ the chain), for the spider's own requests only.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
@@ -35,6 +35,9 @@ class RedirectGuardMiddleware:
             return response
         target = urljoin(request.url, response.headers[b"Location"].decode("latin-1"))
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        if urlsplit(target).scheme.lower() not in ("http", "https"):
+            # RedirectMiddleware leaves such a redirect unfollowed, and unnamed.
+            self._skip("not_http", request, f"redirect to {target[:100]}")
         if target in chain:
             self._skip("redirect_loop", request, " -> ".join([*chain, target]))
         # The same test RedirectMiddleware makes before it gives up with "max redirections reached".

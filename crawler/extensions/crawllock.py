@@ -81,7 +81,7 @@ class CrawlLockExtension:
             await sleep(min(1.0, remaining))
         self.lock = outcome
         if outcome.took_over:
-            self.took_over(cfg.name, outcome.took_over)
+            self.took_over(cfg.name, outcome.took_over, dead=outcome.holder_dead)
         self.loop = create_looping_call(self.renew)
         self.loop.start(self.heartbeat_interval, now=False)
 
@@ -98,12 +98,18 @@ class CrawlLockExtension:
         self.stats.set_value(RUN_MESSAGE, message)
         raise CloseSpider("locked")
 
-    def took_over(self, site: str, stale: crawllock.LockHolder):
+    def took_over(self, site: str, stale: crawllock.LockHolder, *, dead: bool = False):
         with session_factory(self.url).begin() as session:
-            closed = crawllock.close_abandoned_run(session, stale)
-        logger.warning("site %r: took over the lock left by %s, which expired%s", site, stale.describe(),
-                       f"; its crawl run {closed} is recorded as abandoned" if closed else "")
+            closed = crawllock.close_abandoned_run(session, stale, dead=dead)
+        how = "whose process is gone" if dead else "which expired"
+        recorded = f"; its crawl run {closed} is recorded as {'killed' if dead else 'abandoned'}" if closed else ""
+        # What the killed crawl stored is known (seen URLs, validators): this crawl asks for those
+        # pages only if they changed, so it goes on from where the other stopped.
+        logger.warning("site %r: took over the lock left by %s, %s%s; resuming: pages it stored are asked "
+                       "for only if changed", site, stale.describe(), how, recorded)
         self.stats.set_value(LOCK_TAKEN_OVER, stale.describe())
+        if closed:
+            self.stats.set_value("newsdesk/resumed_run", closed)
 
     def renew(self):
         try:

@@ -48,6 +48,10 @@ _RELATIVE_EN = re.compile(r"^(?:(?P<n>\d+|an?|one)\s+(?P<unit>sec|second|min|min
 _UNITS = {"sec": 1, "second": 1, "min": 60, "minute": 60, "hr": 3600, "hour": 3600, "day": 86400,
           "week": 604800, "month": 2592000, "year": 31536000}
 _LETTERS = re.compile(r"[^\W\d_]{3,}")
+# No date a page writes for readers or machines is longer than this; dateparser's cost grows
+# faster than linearly with its input (100 KB of <time datetime> took 7 s), so longer text is
+# not a date and is never parsed.
+MAX_DATE_TEXT = 200
 
 
 def ambiguous_numeric(text: str) -> bool:
@@ -64,6 +68,7 @@ def _relative(text: str, fetched_at: datetime | None) -> datetime | None:
         days = {"yesterday": 1}.get(word.lower(), 0)
         return base - timedelta(days=days)
     n = 1 if m.group("n").lower() in ("a", "an", "one") else int(m.group("n"))
+    # "99999999999 days ago" overflows here: parse_date answers None, without asking dateparser.
     return base - timedelta(seconds=n * _UNITS[m.group("unit").lower()])
 
 
@@ -112,6 +117,16 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
     if not isinstance(text, str) or not text.strip():
         return None
     text = text.strip()
+    if len(text) > MAX_DATE_TEXT:
+        return None
+    try:
+        return _parse_date(text, tz=tz, date_order=date_order, fetched_at=fetched_at, language=language)
+    except (ValueError, OverflowError):  # an offset of +99:00, a year past 9999: no date
+        return None
+
+
+def _parse_date(text: str, *, tz: str | None, date_order: str | None, fetched_at: datetime | None,
+                language: str | None) -> datetime | None:
     if _ISO.match(text):
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -4,6 +4,7 @@ Every field function in crawler/extract takes this object; none re-parses the by
 """
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,18 +32,47 @@ class NotHTML(NotAnArticle):
 
 # HTML comments and processing instructions carry no article text; dropping them at parse
 # time gives trafilatura the same tree it builds itself, so it can work on ours (no second parse).
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
 
 
 def _walk_json_ld(node, out: list[dict]) -> None:
-    if isinstance(node, list):
-        for child in node:
-            _walk_json_ld(child, out)
-    elif isinstance(node, dict):
-        if "@graph" in node:
-            _walk_json_ld(node["@graph"], out)
-        if "@type" in node:
-            out.append(node)
+    # A stack, not recursion: a page may nest lists thousands deep.
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            if "@type" in node:
+                out.append(node)
+            if "@graph" in node:
+                stack.append(node["@graph"])
+
+
+# JSON nested deeper than this is no metadata anyone writes; Python's json module would
+# raise RecursionError on it (and every reader of the structure would recurse as deep).
+MAX_JSON_DEPTH = 64
+
+
+def read_json(raw: str | bytes):
+    """``json.loads``, or None for what is not JSON or nests deeper than MAX_JSON_DEPTH."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    return data if _depth_within(data, MAX_JSON_DEPTH) else None
+
+
+def _depth_within(data, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, dict)):
+            if depth > limit:
+                return False
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return True
 
 
 _ARTICLE_SCOPES = ("//*[@itemscope][contains(@itemtype, 'Article') or contains(@itemtype, 'BlogPosting') "
@@ -72,6 +102,27 @@ def _microdata_value(el, prop: str) -> str | None:
     return re.sub(r"\s+", " ", el.text_content()).strip() or None
 
 
+# One element holding more links than this is a link list (a tag cloud, a sitemap page, a page
+# of 100,000 links), never article text, a byline or a comment; every field function walking
+# it costs seconds (trafilatura's paragraph handling is quadratic in it: 8,000 links in one
+# paragraph took 18 s), so such blocks leave the tree at parse time. Their links are kept in
+# Page.link_farm_hrefs for the spider to follow (within its per-page link limit).
+MAX_LINKS_PER_BLOCK = 500
+
+
+def _drop_link_farms(tree) -> list[str]:
+    counts: dict = {}
+    for a in tree.iter("a"):
+        parent = a.getparent()
+        counts[parent] = counts.get(parent, 0) + 1
+    hrefs: list[str] = []
+    for block, n in counts.items():
+        if n > MAX_LINKS_PER_BLOCK and block is not None and block.getparent() is not None:
+            hrefs += [h for h in block.xpath(".//a/@href")]
+            block.drop_tree()
+    return hrefs
+
+
 @dataclass
 class Page:
     url: str
@@ -81,6 +132,7 @@ class Page:
     rules: SiteRules = field(default_factory=SiteRules)
     # Values that several field functions read (the byline, the JSON-LD article), computed once.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    link_farm_hrefs: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, *, fetched_at: datetime | None = None,
@@ -90,7 +142,9 @@ class Page:
                 raise NotHTML("empty document")
             if body.lstrip()[:5] == b"%PDF-":
                 raise NotHTML("a PDF document, not HTML")
-            if b"\x00" in body[:2048]:
+            # UTF-16 and UTF-32 text is full of NUL bytes; binary content has them without a BOM.
+            if b"\x00" in body[:2048] and not body.startswith(_WIDE_BOMS) \
+                    and not (encoding or "").lower().replace("_", "-").startswith(("utf-16", "utf-32")):
                 raise NotHTML("binary content, not HTML")
             # w3lib applies the HTTP header charset, then BOM, then <meta charset>,
             # then falls back to detection: what browsers do with a wrong or missing charset.
@@ -103,9 +157,10 @@ class Page:
             tree = lxml.html.document_fromstring(text, parser=_PARSER)
         except (etree.ParserError, ValueError) as exc:
             raise NotHTML(f"unparseable HTML: {exc}") from exc
-        return cls(url=url, html=text, tree=tree,
-                   fetched_at=fetched_at or datetime.now(timezone.utc),
+        page = cls(url=url, html=text, tree=tree, fetched_at=fetched_at or datetime.now(timezone.utc),
                    rules=rules or SiteRules())
+        page.link_farm_hrefs = _drop_link_farms(tree)
+        return page
 
     @cached_property
     def json_ld(self) -> list[dict]:
@@ -115,14 +170,12 @@ class Page:
             raw = (script.text or "").strip()
             if not raw:
                 continue
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError:
+            data = read_json(raw)
+            if data is None:
                 # Sites often ship trailing commas or raw newlines in strings.
-                try:
-                    data = json.loads(re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")))
-                except json.JSONDecodeError:
-                    continue
+                data = read_json(re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")))
+            if data is None:
+                continue
             _walk_json_ld(data, out)
         return out
 

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import fetchstate
 from models.db import resolve_url, session_factory
@@ -97,9 +98,13 @@ class RecrawlOrderMiddleware(SeenUrls):
                       if isinstance(o, Request) and o.meta.get("kind") in ARTICLE_KINDS}
         if not candidates:
             return outputs
-        with self.sessions() as session:
-            known = fetchstate.known_urls(session, candidates.values())
-            not_due = self.not_due(session, [u for u in candidates.values() if u in known])
+        try:
+            with self.sessions() as session:
+                known = fetchstate.known_urls(session, candidates.values())
+                not_due = self.not_due(session, [u for u in candidates.values() if u in known])
+        except SQLAlchemyError:  # the database is away (a restart): every link goes out, in the page's order
+            self.stats.inc_value("newsdesk/recrawl/state_unavailable")
+            return outputs
         planned = []
         for obj in outputs:
             url = candidates.get(id(obj))

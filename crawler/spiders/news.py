@@ -16,18 +16,20 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from ..charset import page_encoding
-from ..contracts import ARTICLE_PAGES, ERRORS, LISTINGS, SKIPPED, Kind, reason_key
+from ..contracts import ARTICLE_PAGES, LISTINGS, SKIPPED, Kind, reason_key
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
-from ..urls import canonical_for_page, canonical_url, tracking_params
-from .discovery import COMMENT_PAGE, Discovery
+from ..urls import InvalidURL, canonical_for_page, canonical_url, tracking_params
+from .discovery import COMMENT_PAGE, Discovery, guarded
 from .threads import CommentThreads
 
+WEB_SCHEMES = ("http", "https")
 _NON_PAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4|avi|mov|woff2?|ttf|xml\.gz)$", re.I)
 
 
@@ -60,10 +62,14 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             # allowed_domains by host.
             self.links = LinkExtractor(deny=[COMMENT_PAGE.pattern], deny_extensions=[])
         self.start_failures: list[str] = []
+        # Comment threads still being fetched: stored as far as they got if the crawl stops.
+        self.open_threads: dict[int, tuple] = {}
+        self.sitemaps_requested = 0
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.store_open_threads, signal=signals.spider_closed)
         cfg = spider.site_config
         if cfg is not None:
             # Per-site politeness from sites.toml (AutoThrottle stays on).
@@ -107,8 +113,27 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             return False
         return not any(r.search(url) for r in self._deny_res)
 
+    def usable(self, url: str) -> bool:
+        """A URL a request can be made for: http(s), within URLLENGTH_LIMIT, a valid host and port.
+        What is not is counted (newsdesk/skipped/not_http, url_too_long, invalid_url) and dropped
+        before it is scheduled (so no robots.txt is asked for an ftp: host either)."""
+        stats = self.crawler.stats
+        limit = self.crawler.settings.getint("URLLENGTH_LIMIT", 2083)
+        if limit and len(url) > limit:
+            stats.inc_value(SKIPPED + "url_too_long")
+            return False
+        try:
+            parts = urlsplit(canonical_url(url))
+        except InvalidURL:
+            stats.inc_value(SKIPPED + "invalid_url")
+            return False
+        if parts.scheme not in WEB_SCHEMES or not parts.hostname:
+            stats.inc_value(SKIPPED + "not_http")
+            return False
+        return True
+
     def request_for(self, url: str, *, priority: int = 0, source: str = "link"):
-        if not self.allowed(url):
+        if not self.usable(url) or not self.allowed(url):
             return None
         verdict = self.is_article_url(url)
         if verdict is True:
@@ -135,12 +160,13 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             self.logger.info("skipped %s: %s", response.url, exc)
             return None
 
+    @guarded
     def parse_page(self, response):
         """A start page, listing or unknown page: follow its links; it may be an article too."""
         page = self.page_from(response)
         if page is None:
             return
-        yield from self.follow_links(response)
+        yield from self.follow_links(response, page)
         if self.is_article_url(response.url) is False:
             self.crawler.stats.inc_value(LISTINGS)
             return
@@ -150,11 +176,12 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         else:
             self.crawler.stats.inc_value(LISTINGS)
 
+    @guarded
     def parse_article(self, response):
         page = self.page_from(response)
         if page is None:
             return
-        yield from self.follow_links(response)
+        yield from self.follow_links(response, page)
         yield from self.article_from(page, response)
 
     def article_from(self, page: Page, response):
@@ -165,10 +192,7 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             stats.inc_value(f"{SKIPPED}{reason_key(exc)}")
             self.logger.info("not an article: %s (%s)", response.url, exc)
             return
-        except Exception as exc:  # a bug or a page nobody foresaw: count it, keep crawling
-            stats.inc_value(ERRORS + "extraction")
-            self.logger.exception("extraction failed on %s: %s", response.url, exc)
-            return
+        # Anything else a page makes the extractor raise: counted by @guarded (errors/extraction).
         # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
         declared = page.tree.xpath("//link[@rel='canonical']/@href")
         item = replace(item, canonical_url=canonical_for_page(

@@ -24,51 +24,70 @@ class CommentThreads:
             self._comment_endpoints = CommentEndpoints.from_settings(self.crawler.settings)
         return self._comment_endpoints
 
+    # The pages of one thread are fetched NEWSDESK_COMMENT_PAGE_CONCURRENCY at a time when the
+    # page links them all (numbered pages); a cursor (Disqus) names one next page at a time. The
+    # article is yielded once every page is in, or, if the crawl stops first, stored with what
+    # was fetched and marked incomplete (store_open_threads).
+
     def start_thread(self, item, page, response):
         assembly = ThreadAssembly(response.url, self.crawler.settings.getint("NEWSDESK_MAX_COMMENT_PAGES"))
-        assembly.read(lambda: extract_comments(page, self.comment_endpoints), self._thread_failed(item))
-        yield from self.next_comment_request(item, assembly)
+        self.open_threads[id(assembly)] = (item, assembly)
+        assembly.read(lambda: extract_comments(page, self.comment_endpoints), self._thread_failed(item),
+                      url=response.url)
+        yield from self.next_comment_requests(item, assembly)
 
     def _thread_failed(self, item):
         return lambda exc: self.logger.warning("comment thread of %s failed: %r", item.url, exc)
 
-    def next_comment_request(self, item, assembly: ThreadAssembly):
-        req = assembly.next_request()
-        if req is None:
+    def next_comment_requests(self, item, assembly: ThreadAssembly):
+        concurrency = max(1, self.crawler.settings.getint("NEWSDESK_COMMENT_PAGE_CONCURRENCY", 4))
+        while assembly.in_flight < concurrency and (req := assembly.next_request()) is not None:
+            if not self.usable(req.url):  # a link no request can reach (counted by usable)
+                assembly.fail("unusable comment page URL")
+                continue
+            assembly.in_flight += 1
+            # A comment provider (Disqus) is offsite by nature and serves what every reader's
+            # browser loads with the page: the site's allowed domains and robots.txt are not its rules.
+            yield scrapy.Request(req.url, headers=req.headers or None, callback=self.parse_comments,
+                                 errback=self.comments_failed, dont_filter=True, priority=30,
+                                 cb_kwargs={"item": item, "assembly": assembly, "kind": req.kind},
+                                 meta={"kind": Kind.COMMENTS, "dont_obey_robotstxt": req.offsite,
+                                       "allow_offsite": req.offsite})
+        if not assembly.in_flight and not assembly.pending and id(assembly) in self.open_threads:
             yield self.finish_article(item, assembly)
-            return
-        # A comment provider (Disqus) is offsite by nature and serves what every reader's
-        # browser loads with the page: the site's allowed domains and robots.txt are not its rules.
-        yield scrapy.Request(req.url, headers=req.headers or None, callback=self.parse_comments,
-                             errback=self.comments_failed, dont_filter=True, priority=30,
-                             cb_kwargs={"item": item, "assembly": assembly, "kind": req.kind},
-                             meta={"kind": Kind.COMMENTS, "dont_obey_robotstxt": req.offsite,
-                                   "allow_offsite": req.offsite})
 
     def parse_comments(self, response, item, assembly: ThreadAssembly, kind: str):
+        assembly.in_flight -= 1
         self.crawler.stats.inc_value(COMMENT_PAGES)
-        if kind == "page":
-            page = self.page_from(response)
-            thread = assembly.read(lambda: extract_comments(page, self.comment_endpoints),
-                                   self._thread_failed(item)) if page else None
-        else:
-            thread = assembly.read(lambda: parse_comment_response(
-                kind, response.body, response.url, rules=self.site_config.rules,
-                endpoints=self.comment_endpoints), self._thread_failed(item))
+        url = response.request.url if response.request is not None else response.url
+        try:
+            if kind == "page":
+                page = self.page_from(response)
+                thread = assembly.read(lambda: extract_comments(page, self.comment_endpoints),
+                                       self._thread_failed(item), url=url) if page else None
+            else:
+                thread = assembly.read(lambda: parse_comment_response(
+                    kind, response.body, response.url, rules=self.site_config.rules,
+                    endpoints=self.comment_endpoints), self._thread_failed(item), url=url)
+        except Exception as exc:  # noqa: BLE001 - whatever this page does, its article is kept
+            assembly.fail(f"parser error: {type(exc).__name__}")
+            thread = None
         if thread is None:
             assembly.fail(f"unreadable {kind} response")
-        yield from self.next_comment_request(item, assembly)
+        yield from self.next_comment_requests(item, assembly)
 
     def comments_failed(self, failure):
         item, assembly = failure.request.cb_kwargs["item"], failure.request.cb_kwargs["assembly"]
+        assembly.in_flight -= 1
         reason = failure.getErrorMessage() or failure.type.__name__
         if response := getattr(failure.value, "response", None):
             reason = f"HTTP {response.status}"
         assembly.fail(f"comment page not fetched ({reason})")
         self.logger.warning("comment page %s failed: %s", failure.request.url, reason)
-        yield from self.next_comment_request(item, assembly)
+        yield from self.next_comment_requests(item, assembly)
 
     def finish_article(self, item, assembly: ThreadAssembly):
+        self.open_threads.pop(id(assembly), None)
         thread = assembly.result()
         for reason in thread.errors:
             self.crawler.stats.inc_value(f"{COMMENT_THREADS_FAILED}/{reason_key(reason)}")
@@ -76,3 +95,19 @@ class CommentThreads:
             self.crawler.stats.inc_value(COMMENT_THREADS_FAILED)
         return replace(item, comments=thread.comments, comment_count_reported=thread.reported_count,
                        comments_complete=thread.complete, comment_errors=thread.errors)
+
+    async def store_open_threads(self, spider, reason):
+        """The crawl stopped (page limit, time limit, SIGTERM) with threads half fetched: each
+        article is stored with the part of its thread that was fetched, marked incomplete,
+        rather than lost (spider_closed; the pipelines are still there)."""
+        if spider is not self or not self.open_threads:
+            return
+        itemproc = self.crawler.engine.scraper.itemproc
+        for item, assembly in list(self.open_threads.values()):
+            assembly.fail("crawl stopped before the thread was fetched")
+            self.crawler.stats.inc_value("newsdesk/articles_stored_partial")
+            finished = self.finish_article(item, assembly)
+            try:
+                await itemproc.process_item_async(finished)
+            except Exception as exc:  # noqa: BLE001 - a DropItem, or a store that failed: counted there
+                self.logger.info("article %s with a partial thread not stored: %s", finished.url, exc)

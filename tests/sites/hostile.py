@@ -14,15 +14,30 @@ home page:
 - a PDF, a JPEG, JSON, an empty 200 and binary bytes labelled text/html, all under article URLs;
 - a 404, an article whose second comment page is garbage, comments with live
   ``<script>``/``<style>`` markup, and JSON-LD whose keywords are schema.org DefinedTerm
-  objects (valid schema.org that a naive extractor does not expect).
+  objects (valid schema.org that a naive extractor does not expect);
+- a 429 with Retry-After and a 502, each answered once before the article; a body dripped
+  one byte a second; a connection closed mid-body; a Content-Length larger than the body;
+  a truncated gzip body; a gzip bomb (a few KB that inflate to 50 MB); a 50 MB page;
+- UTF-16 with a BOM and Shift_JIS, neither declared; 10,000 nested elements with JSON-LD
+  nested 5,000 deep; NUL bytes in the text; dates no parser can read (an offset of +99:00,
+  "99…9 days ago", a 100 KB ``<time datetime>``); a 500 KB link;
+- a page of 100,000 links, a comment thread claiming 10,000 pages;
+- a sitemap index that includes itself and a generated chain of indexes (``?n=N+1``), a
+  ``.xml.gz`` sitemap that inflates past DOWNLOAD_MAXSIZE and one cut off; XML external
+  entities in the feed and a sitemap; a robots.txt that disallows a section;
+- links and redirects to ``ftp:``, ``file:``, ``data:``, link-local and broken URLs, and to
+  another port of 127.0.0.1 (a listener that records whether anything reached it).
 
 sites.toml's ``[sites.hostile]`` sets the low limits (size, time, trap) these cases need.
 Good articles and their threads render as on the demo site (DemoSite._article).
 """
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import socket
+import threading
 import time
 from datetime import date, timedelta
 from html import escape
@@ -33,8 +48,8 @@ from crawler.demosite.server import DemoSite
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
 
-BIG_BODY = 2 * 1024 * 1024  # over the 1 MiB DOWNLOAD_MAXSIZE sites.toml sets for this site
-SLOW_SECONDS = 6.0  # over the 2 s DOWNLOAD_TIMEOUT sites.toml sets
+BIG_BODY = 5 * 1024 * 1024  # over the 4 MiB DOWNLOAD_MAXSIZE sites.toml sets for this site (the 100,000-link page fits)
+SLOW_SECONDS = 6.0  # over the 3 s DOWNLOAD_TIMEOUT sites.toml sets
 CHAIN_HOPS = 8  # over REDIRECT_MAX_TIMES (5)
 GARBAGE = bytes(range(256)) * 8  # NULs, control and high bytes: nothing a parser can read
 
@@ -58,7 +73,33 @@ CASES = {
     "binary-story": "binary_as_html",
     "deleted-story": "http_404",
     "topics-explained": "defined_terms",
+    "fares-to-rise": "rate_limited",
+    "ferry-timetable-changes": "bad_gateway_once",
+    "council-meeting-stream": "drip",
+    "harbour-dredging-plan": "cut_off",
+    "lighthouse-open-day": "length_mismatch",
+    "museum-extension-approved": "truncated_gzip",
+    "school-results-table": "gzip_bomb",
+    "full-planning-archive": "fifty_megabytes",
+    "festival-record-crowds": "utf16_bom",
+    "ferry-service-japanese": "shift_jis",
+    "deeply-nested-story": "deep_nesting",
+    "story-with-nul-bytes": "nul_bytes",
+    "dates-nobody-can-read": "bad_dates",
+    "story-with-huge-link": "huge_link",
+    "all-the-links": "hundred_thousand_links",
+    "long-running-debate": "endless_thread",
+    "story-that-moved-to-a-file": "redirect_to_file",
+    "story-that-moved-to-another-port": "redirect_to_other_port",
 }
+# Cases whose article is served whole in the end: stored like the good articles.
+GOOD_CASES = ("rate_limited", "bad_gateway_once", "utf16_bom", "shift_jis", "deep_nesting", "nul_bytes",
+              "bad_dates", "huge_link", "endless_thread")
+FIFTY_MB = 50 * 1024 * 1024
+THREAD_CLAIMS = 10_000  # comment pages the endless thread links to
+LINKS = 100_000
+DRIP_BYTES = 30
+SITEMAP_CHAIN = 1_000_000  # the generated sitemap index chain never ends by itself
 CASE_DATE = "2024/05/20"
 FLAKY_SLUG = "market-hall-reopens"  # 503 on its first request, then the article
 GARBAGE_THREAD_SLUG = "bridge-repairs-overrun"  # comment page 2 is garbage
@@ -71,6 +112,40 @@ class HostileSite(DemoSite):
         self.texts: dict = data["hostile"]
         self.files = FIXTURES / name
         self.flaky_answered = False
+        self.answered_once: set[str] = set()
+        self.times: dict[str, list[float]] = {}  # path -> monotonic times it was requested
+        # Another port of this host: nothing should ever connect to it.
+        self.other_port = socket.socket()
+        self.other_port.bind(("127.0.0.1", 0))
+        self.other_port.listen(8)
+        self.other_port.settimeout(0.2)
+        self.other_port_hits = 0
+        self._gzip_bomb = gzip.compress(b"<p>" + b"0" * FIFTY_MB, compresslevel=9)
+
+    def start(self) -> str:
+        url = super().start()
+        self.server.handle_error = lambda request, address: None  # the crawler hung up: that is the point
+        threading.Thread(target=self._watch_other_port, daemon=True).start()
+        return url
+
+    def stop(self):
+        super().stop()
+        self.other_port.close()
+
+    def _watch_other_port(self):
+        while True:
+            try:
+                conn, _ = self.other_port.accept()
+            except socket.timeout:
+                continue
+            except OSError:  # closed
+                return
+            self.other_port_hits += 1
+            conn.close()
+
+    @property
+    def other_port_url(self) -> str:
+        return f"http://127.0.0.1:{self.other_port.getsockname()[1]}"
 
     # --- what the tests look at ---
     def case_path(self, case: str) -> str:
@@ -80,21 +155,35 @@ class HostileSite(DemoSite):
     def good_articles(self) -> list[dict]:
         return list(self.articles)
 
+    def good_case_paths(self) -> list[str]:
+        return [self.case_path(c) for c in GOOD_CASES]
+
+    def requested(self, path_prefix: str) -> int:
+        return sum(1 for _, p, _ in self.requests if p.startswith(path_prefix))
+
     # --- HTTP ---
     def _handle(self, h):
         path, query = urlsplit(h.path).path, parse_qs(urlsplit(h.path).query)
+        self.times.setdefault(h.path, []).append(time.monotonic())
         with self.lock:
             status, headers, body, delay = self._answer(path, query)
         if delay:
             time.sleep(delay)
         self.requests.append(("GET", h.path, status))
+        named = dict(headers)
         try:
             h.send_response(status)
             for name, value in headers:
-                if name != "X-No-Length":
+                if not name.startswith("X-"):
                     h.send_header(name, value)
-            if "X-No-Length" not in dict(headers):  # without it the body ends when the connection closes
-                h.send_header("Content-Length", str(len(body)))
+            if callable(body):  # a body written as it goes (dripped, streamed, cut off)
+                if "X-Length" in named:
+                    h.send_header("Content-Length", named["X-Length"])
+                h.end_headers()
+                body(h.wfile)
+                return
+            if "X-No-Length" not in named:  # without it the body ends when the connection closes
+                h.send_header("Content-Length", named.get("X-Length", str(len(body))))
             h.end_headers()
             h.wfile.write(body)
         except OSError:  # the crawler gave up (timeout, size limit) and closed the connection
@@ -104,9 +193,28 @@ class HostileSite(DemoSite):
         """(status, headers, body bytes, seconds to wait before answering)."""
         html = [("Content-Type", "text/html; charset=utf-8")]
         if path == "/robots.txt":
-            return 200, [("Content-Type", "text/plain")], b"User-agent: *\nDisallow: /wp-admin/\n", 0
+            return 200, [("Content-Type", "text/plain")], (f"User-agent: *\nDisallow: /wp-admin/\nDisallow: /members/\n\n"
+                                                           f"Sitemap: {self.url}/sitemap.xml\n").encode(), 0
         if path == "/":
             return 200, html, self._home().encode(), 0
+        if path.startswith("/members/"):  # disallowed by robots.txt: never fetched
+            return 200, html, self._plain_article("broken", "members-only", "", "utf-8"), 0
+        if path == "/xxe-probe":  # what an external entity would fetch if it were resolved
+            return 200, [("Content-Type", "text/plain")], b"secret", 0
+        if path.startswith("/sitemap"):
+            return self._sitemap(path, query)
+        if path == "/feed/":
+            status, ctype, body, _ = self._route(path)
+            # An external entity in the feed's DOCTYPE: a parser that resolves it fetches /xxe-probe.
+            doctype = (f'<!DOCTYPE rss [<!ENTITY probe SYSTEM "{self.url}/xxe-probe">'
+                       f'<!ENTITY passwd SYSTEM "file:///etc/passwd">]>')
+            body = body.replace("<rss ", doctype + "<rss ", 1).replace(
+                "<channel><title>", "<channel><title>&probe;&passwd;", 1)
+            return status, [("Content-Type", ctype)], body.encode(), 0
+        if m := re.fullmatch(rf"/{CASE_DATE}/long-running-debate/comment-page-(\d+)/", path):
+            n = int(m.group(1))
+            if 1 <= n <= THREAD_CLAIMS:
+                return 200, html, self._endless_thread(n), 0
         if m := re.fullmatch(r"/calendar/(\d{4})/(\d{2})/", path):
             return 200, html, self._calendar(int(m.group(1)), int(m.group(2))).encode(), 0
         if path == "/events/":
@@ -139,7 +247,16 @@ class HostileSite(DemoSite):
         links += [(f"/{CASE_DATE}/{slug}/", slug.replace("-", " ").capitalize()) for slug, case in CASES.items()
                   if case != "redirect_loop_back"]
         links += [("/calendar/2024/05/", "Events calendar"), ("/events/?date=2024-05-20", "What's on today")]
-        items = "".join(f'<li><a href="{href}">{escape(text)}</a></li>' for href, text in links)
+        links += [(f"/members/{CASE_DATE}/members-only/", "Members only")]
+        # Where no crawl may go: other schemes, link-local and broken hosts, another local port.
+        links += [("ftp://127.0.0.1/pub/archive.zip", "FTP archive"), ("file:///etc/passwd", "Local file"),
+                  ("data:text/html,<h1>hi</h1>", "Data URL"),
+                  ("http://169.254.169.254/latest/meta-data/", "Metadata"),
+                  (f"{self.other_port_url}{self.path_of(self.articles[0])}", "Same host, other port"),
+                  ("http://127.0.0.1:99999/2024/05/20/bad-port/", "Bad port"),
+                  ("http://127.0.0.1:abc/2024/05/20/bad-port/", "Port not a number"),
+                  ("http://[::1/2024/05/20/broken-ipv6/", "Broken IPv6")]
+        items = "".join(f'<li><a href="{escape(href)}">{escape(text)}</a></li>' for href, text in links)
         return self._layout(self.site_name, f"<h1>Latest</h1><ul class='latest'>{items}</ul>")
 
     def _calendar(self, year: int, month: int) -> str:
@@ -205,10 +322,141 @@ class HostileSite(DemoSite):
             return 404, html, self._layout("Page not found", "<h1>Page not found</h1>").encode(), 0
         if case == "defined_terms":
             return 200, html, self._defined_terms_article(), 0
+        slug = self._slug(case)
+        if case in ("rate_limited", "bad_gateway_once"):
+            if case not in self.answered_once:
+                self.answered_once.add(case)
+                if case == "rate_limited":
+                    return 429, html + [("Retry-After", "2")], b"<h1>Too Many Requests</h1>", 0
+                return 502, html, b"<h1>Bad Gateway</h1>", 0
+            return 200, html, self._plain_article("broken", slug, "", "utf-8", title=slug), 0
+        if case == "drip":
+            def drip(out):  # one byte a second, far slower than DOWNLOAD_TIMEOUT allows
+                for byte in self._plain_article("broken", slug, "", "utf-8")[:DRIP_BYTES]:
+                    out.write(bytes([byte]))
+                    out.flush()
+                    time.sleep(1)
+            return 200, html + [("X-Length", "4000")], drip, 0
+        if case == "cut_off":
+            page = self._plain_article("broken", slug, "", "utf-8")
+            def cut(out):  # promises the whole page, sends a third and closes
+                out.write(page[:len(page) // 3])
+            return 200, html + [("X-Length", str(len(page)))], cut, 0
+        if case == "length_mismatch":
+            page = self._plain_article("broken", slug, "", "utf-8")
+            return 200, html + [("X-Length", str(len(page) + 500))], page, 0
+        if case == "truncated_gzip":
+            packed = gzip.compress(self._plain_article("broken", slug, "", "utf-8"))
+            return 200, html + [("Content-Encoding", "gzip")], packed[:len(packed) * 2 // 3], 0
+        if case == "gzip_bomb":
+            return 200, html + [("Content-Encoding", "gzip")], self._gzip_bomb, 0
+        if case == "fifty_megabytes":
+            def stream(out):
+                chunk = b"<p>" + b"The archive goes on. " * 3000 + b"</p>\n"
+                out.write(b"<html><head><title>Planning archive</title></head><body>")
+                for _ in range(FIFTY_MB // len(chunk)):
+                    out.write(chunk)
+            return 200, html + [("X-Length", str(FIFTY_MB))], stream, 0
+        if case == "utf16_bom":  # a BOM and no charset anywhere: UTF-16 must still read right
+            return 200, [("Content-Type", "text/html")], self._plain_article("utf16", slug, "", "utf-16"), 0
+        if case == "shift_jis":  # Japanese in Shift_JIS, no charset anywhere
+            return 200, [("Content-Type", "text/html")], self._plain_article("sjis", slug, "", "shift_jis",
+                                                                             lang="ja"), 0
+        if case == "deep_nesting":
+            return 200, html, self._deep_article(slug), 0
+        if case == "nul_bytes":
+            page = self._plain_article("broken", slug, "<!--" + "padding " * 400 + "-->", "utf-8", title=slug)
+            return 200, html, page.replace(b"</p><p>", b"\x00</p><p>\x00"), 0
+        if case == "bad_dates":
+            meta = ('<meta property="article:modified_time" content="2024-05-20T10:00:00+99:00">'
+                    f'<meta name="date" content="{"9" * 40} days ago">')
+            page = self._plain_article("broken", slug, meta, "utf-8", title=slug)
+            return 200, html, page.replace(b"<div class=\"entry-content\">", (
+                f'<time datetime="{"2024-05-20 " * 10_000}">{"1 " * 50_000}</time>'
+                '<div class="entry-content">').encode(), 1), 0
+        if case == "huge_link":
+            page = self._plain_article("broken", slug, "", "utf-8", title=slug)
+            link = f'<a href="/2024/05/20/{"x" * 500_000}/">more</a>'.encode()
+            return 200, html, page.replace(b"</article>", link + b"</article>", 1), 0
+        if case == "hundred_thousand_links":
+            return 200, html, self._many_links(), 0
+        if case == "endless_thread":
+            return 200, html, self._endless_thread(1), 0
+        if case == "redirect_to_file":
+            return 302, [("Location", "file:///etc/passwd")], b"", 0
+        if case == "redirect_to_other_port":
+            return 302, [("Location", self.other_port_url + self.path_of(self.articles[0]))], b"", 0
         raise ValueError(case)
 
-    def _plain_article(self, text_key: str, slug: str, meta: str, encoding: str, lang: str = "en") -> bytes:
-        text = self.texts[text_key]
+    @staticmethod
+    def _slug(case: str) -> str:
+        return next(s for s, c in CASES.items() if c == case)
+
+    def _many_links(self) -> bytes:
+        # /tag/ is in the site's deny_patterns: a link followed past the limit would be dropped anyway.
+        links = "".join(f'<a href="/tag/{n}/">{n}</a> ' for n in range(LINKS))
+        return self._layout("Every topic", f"<h1>Every topic</h1><p>{links}</p>").encode()
+
+    def _deep_article(self, slug: str) -> bytes:
+        deep = "[" * 5000 + "]" * 5000  # JSON-LD nested 5,000 deep: json.loads raises RecursionError
+        page = self._plain_article("broken", slug, f'<script type="application/ld+json">{deep}</script>', "utf-8",
+                                   title=slug)
+        nested = b"<div>" * 10_000 + b"<span>deep</span>" + b"</div>" * 10_000
+        return page.replace(b"</article>", b"</article>" + nested, 1)
+
+    def _endless_thread(self, n: int) -> bytes:
+        """Comment page N of a thread whose navigation claims THREAD_CLAIMS pages."""
+        slug = "long-running-debate"
+        url = f"{self.url}/{CASE_DATE}/{slug}/"
+        article = {"slug": slug, "title": "The long-running debate over the harbour wall", "section": "Local",
+                   "authors": ["Jago Trist"], "published": "2024-05-20T09:00:00", "modified": None,
+                   "machine_date": True, "tags": [], "body": self.texts["broken"]["body"] + [
+                       "Readers have been arguing about the wall for years, and the thread below shows no sign "
+                       "of ending, whatever the council decides at its next meeting."],
+                   "comments": [{"id": 800_000 + n * 10 + k, "parent": None, "author": f"Reader {n}-{k}",
+                                 "author_url": None, "posted": "2024-05-20T10:00:00",
+                                 "text": f"Comment {k} on page {n}: the wall must stay."} for k in range(3)]}
+        page = self._article(article, 1).replace(f"{self.url}/2024/05/20/{slug}/", url)
+        near = sorted(k for k in {1, n - 1, n + 1, n + 2, THREAD_CLAIMS} if 1 <= k <= THREAD_CLAIMS and k != n)
+        nav = "".join(f'<a class="page-numbers" href="{url}comment-page-{k}/#comments">{k}</a> ' for k in near)
+        nav = f'<nav class="navigation comment-navigation"><div class="nav-links">{nav}</div></nav>'
+        return page.replace('<div id="respond"', nav + '<div id="respond"', 1).encode()
+
+    def _sitemap(self, path: str, query: dict):
+        xml = [("Content-Type", "application/xml")]
+        index = lambda locs: ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/'  # noqa: E731
+                              'schemas/sitemap/0.9">' + "".join(f"<sitemap><loc>{self.url}{loc}</loc></sitemap>"
+                                                                 for loc in locs) + "</sitemapindex>").encode()
+        if path == "/sitemap.xml":  # includes itself, and the start of an endless chain
+            return 200, xml, index(["/sitemap.xml", "/sitemap-chain.xml?n=1", "/sitemap-articles.xml",
+                                    "/sitemap-bomb.xml.gz", "/sitemap-cut.xml.gz", "/sitemap-xxe.xml"]), 0
+        if path == "/sitemap-chain.xml":
+            n = int((query.get("n") or ["1"])[0])
+            return 200, xml, index([f"/sitemap-chain.xml?n={n + 1}"] if n < SITEMAP_CHAIN else []), 0
+        urls = "".join(f"<url><loc>{self.url}{self.path_of(a)}</loc></url>" for a in self.articles)
+        urlset = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                  f"{urls}</urlset>").encode()
+        if path == "/sitemap-articles.xml":
+            return 200, xml, urlset, 0
+        gz = [("Content-Type", "application/x-gzip")]
+        if path == "/sitemap-bomb.xml.gz":  # a few KB that inflate past DOWNLOAD_MAXSIZE
+            return 200, gz, self._gzip_bomb, 0
+        if path == "/sitemap-cut.xml.gz":
+            packed = gzip.compress(urlset * 20)
+            return 200, gz, packed[:len(packed) // 2], 0
+        if path == "/sitemap-xxe.xml":
+            body = urlset.decode().replace("<urlset", f'<!DOCTYPE urlset [<!ENTITY probe SYSTEM "{self.url}/xxe-probe">]>'
+                                                     "<urlset", 1).replace("</urlset>", "<url><loc>&probe;</loc></url>"
+                                                                           "</urlset>")
+            return 200, xml, body.encode(), 0
+        return 404, [("Content-Type", "text/plain")], b"no such sitemap", 0
+
+    def _plain_article(self, text_key: str, slug: str, meta: str, encoding: str, lang: str = "en",
+                       title: str | None = None) -> bytes:
+        text = dict(self.texts[text_key])
+        if title:  # one text under several URLs must not be one article (exact-duplicate level)
+            text["title"] = title.replace("-", " ").capitalize()
+            text["body"] = [*text["body"], f"This copy of the story is filed as {title}."]
         url = f"{self.url}/{CASE_DATE}/{slug}/"
         body = "".join(f"<p>{escape(p, quote=False)}</p>" for p in text["body"])
         page = (f'<!DOCTYPE html><html lang="{lang}"><head>{meta}<title>{escape(text["title"])}</title>'

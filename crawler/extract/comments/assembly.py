@@ -12,9 +12,14 @@ merged thread with one verdict on whether it is complete:
 
 An incomplete thread proves nothing about comments it lacks: the store does not mark
 stored comments deleted on its evidence.
+
+Responses may come in any order (the spider fetches several pages of a thread at once): each
+part keeps the place its request had when it was found, so the merged thread is the same
+whichever answer came first.
 """
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,9 +46,12 @@ class ThreadAssembly:
         self.pending: deque[CommentRequest] = deque()
         self.seen: set[str] = {page_url}
         self.errors: list[str] = []
+        self.order_of: dict[str, int] = {page_url: 0}  # request URL -> its place in the thread
+        self._places: list[int] = []  # the place of each of self.threads, ascending
+        self.in_flight = 0  # requests handed out and not answered yet (the spider's count)
 
     def read(self, parse: Callable[[], CommentThread | None],
-             on_error: Callable[[Exception], None] | None = None) -> CommentThread | None:
+             on_error: Callable[[Exception], None] | None = None, *, url: str | None = None) -> CommentThread | None:
         """Run one parser and add its thread; a parser that raises costs the thread its
         completeness, never its article (the error is recorded, and handed to ``on_error``)."""
         try:
@@ -53,13 +61,16 @@ class ThreadAssembly:
             if on_error is not None:
                 on_error(exc)
             return None
-        self.add(thread)
+        self.add(thread, url=url)
         return thread
 
-    def add(self, thread: CommentThread | None) -> None:
+    def add(self, thread: CommentThread | None, *, url: str | None = None) -> None:
         if thread is None:
             return
-        self.threads.append(thread)
+        place = self.order_of.get(url, len(self.order_of)) if url else (self._places[-1] + 1 if self._places else 0)
+        at = bisect.bisect_right(self._places, place)
+        self._places.insert(at, place)
+        self.threads.insert(at, thread)
         self.errors.extend(thread.errors)
         for request in thread.requests:
             if request.url in self.seen:
@@ -68,6 +79,7 @@ class ThreadAssembly:
                 self.fail(TOO_MANY_PAGES)
                 break
             self.seen.add(request.url)
+            self.order_of.setdefault(request.url, len(self.order_of))
             self.pending.append(request)
 
     def fail(self, reason: str) -> None:

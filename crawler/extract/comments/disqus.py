@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 
 from ...items import CommentItem
 from ..dates import parse_date
-from ..page import Page
+from ..page import Page, read_json
 from .pagination import with_query
 from .text import fragment_text
 from .thread import CommentEndpoints, CommentRequest, CommentThread
@@ -122,9 +122,8 @@ def parse_embed(body: bytes | str, url: str, endpoints: CommentEndpoints) -> Com
     scripts = tree.xpath("//script[@id='disqus-threadData']")
     if not scripts:
         return CommentThread(comments=[], system="disqus", errors=["disqus embed without thread data"])
-    try:
-        data = json.loads(scripts[0].text or "")
-    except json.JSONDecodeError:
+    data = read_json(scripts[0].text or "")
+    if data is None:
         return CommentThread(comments=[], system="disqus", errors=["disqus thread data is not JSON"])
     response = data.get("response") if isinstance(data, dict) else None
     if not isinstance(response, dict) or not isinstance(response.get("thread"), dict):
@@ -141,9 +140,8 @@ def parse_embed(body: bytes | str, url: str, endpoints: CommentEndpoints) -> Com
 
 
 def parse_api(body: bytes | str, url: str, endpoints: CommentEndpoints) -> CommentThread:
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    data = read_json(body)
+    if data is None:
         return CommentThread(comments=[], system="disqus", errors=["disqus api response is not JSON"])
     if not isinstance(data, dict) or data.get("code") != 0:
         code = data.get("code") if isinstance(data, dict) else None

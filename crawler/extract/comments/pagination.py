@@ -33,7 +33,20 @@ def thread_base(url: str) -> tuple[str, str]:
     return parts.netloc.lower(), path.rstrip("/") or "/"
 
 
-def _has_page_marker(url: str) -> bool:
+def _absolute(base: str, href: str) -> str | None:
+    """The link made absolute, without its fragment; None for one urllib cannot read (a broken
+    IPv6 host, a port that is not a number): no page of the thread is behind it."""
+    try:
+        parts = urlsplit(urljoin(base, href.strip()))
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def _has_page_marker(url: str | None) -> bool:
+    if url is None:
+        return False
     parts = urlsplit(url)
     return bool(_PAGE_IN_PATH.search(parts.path)) or any(k in _PAGE_PARAMS for k, _ in parse_qsl(parts.query))
 
@@ -48,7 +61,7 @@ def comment_page_requests(page: Page, container=None) -> list[CommentRequest]:
     base = thread_base(page.url)
     here = _without_fragment(page.url)
     hrefs = list(page.tree.xpath(_WP_NAV))
-    hrefs += [h for h in page.tree.xpath("//a/@href") if _has_page_marker(urljoin(page.url, h))]
+    hrefs += [h for h in page.tree.xpath("//a/@href") if _has_page_marker(_absolute(page.url, h))]
     hrefs += page.tree.xpath("//link[@rel='next' or @rel='prev']/@href")
     if container is not None:
         hrefs += container.xpath(_NEXT_IN_CONTAINER)
@@ -56,8 +69,8 @@ def comment_page_requests(page: Page, container=None) -> list[CommentRequest]:
         hrefs += [a.get("href") for a in page.tree.cssselect(selector) if a.get("href")]
     out, seen = [], {here}
     for href in hrefs:
-        url = _without_fragment(urljoin(page.url, href.strip()))
-        if url in seen or urlsplit(url).scheme not in ("http", "https") or "replytocom=" in url:
+        url = _absolute(page.url, href)
+        if url is None or url in seen or urlsplit(url).scheme not in ("http", "https") or "replytocom=" in url:
             continue
         if thread_base(url) != base:
             continue

@@ -174,8 +174,11 @@ def comment_feed_url(page: Page) -> str | None:
     advertises in the head of every single post, or None."""
     base = thread_base(page.url)
     for href in page.tree.xpath("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,'atom')]/@href"):
-        url = urljoin(page.url, href)
-        parts = urlsplit(url)
+        try:
+            url = urljoin(page.url, href)
+            parts = urlsplit(url)
+        except ValueError:  # a broken IPv6 host: no feed of this post
+            continue
         if parts.netloc.lower() != base[0]:
             continue
         if re.search(r"/feed/?(?:rss2?/?|atom/?)?$", parts.path) and \
