@@ -66,15 +66,17 @@ class ScheduleOptions:
         return cls(db_url=db_url, **{**defaults, **{k: v for k, v in given.items() if v is not None}})
 
 
-def scheduled_sites(sites_file: str | None) -> dict[str, SiteConfig]:
+def scheduled_sites(sites_file: str | None, unschedulable: dict[str, str] | None = None) -> dict[str, SiteConfig]:
     """The sites with a schedule; a site whose URLs name an unset environment variable is
-    left out with a warning (its crawls could only fail)."""
+    left out with a warning (its crawls could only fail), and why lands in ``unschedulable``."""
     out = {}
     for name, cfg in load_sites(sites_file).items():
         if not cfg.schedule:
             continue
         if cfg.unresolved:
             logger.warning("site %r is not scheduled: %s", name, cfg.unresolved)
+            if unschedulable is not None:
+                unschedulable[name] = cfg.unresolved
             continue
         out[name] = cfg
     return out
@@ -111,7 +113,10 @@ class SiteScheduler:
     def start(self) -> None:
         from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 
-        self.sites = scheduled_sites(self.options.sites_file)
+        unschedulable: dict[str, str] = {}
+        self.sites = scheduled_sites(self.options.sites_file, unschedulable)
+        if not self.sites and unschedulable:
+            raise ConfigError("no site can be scheduled: " + "; ".join(unschedulable.values()))
         if not self.sites:
             raise ConfigError(f"no site in {config_path(self.options.sites_file)} has a schedule "
                               "(add schedule = \"*/30 * * * *\" or \"1h\" to a site)")

@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..cli import add_db_argument
+from ..cli import CommandError, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -63,6 +63,8 @@ def run(args) -> int:
 
     from ..sites import config_path, load_sites
 
+    if args.log_dir and not os.path.isdir(args.log_dir):
+        raise CommandError(f"--log-dir {args.log_dir!r} is not a directory (create it first)", code=2)
     db_url = resolve_url(args.db)
     sites_file = config_path(args.sites).resolve()
     sites = load_sites(sites_file)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import add_db_argument
+from ..cli import CommandError, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -14,9 +14,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from models.db import current_revision, head_revision, resolve_url, upgrade
+    from models.db import current_revision, display_url, head_revision, resolve_url, sqlite_file_missing, upgrade
 
     url = resolve_url(args.db)
+    if args.action == "current" and sqlite_file_missing(url):
+        raise CommandError(f"no database at {display_url(url)} (`newsdesk db upgrade` creates it)")
     if args.action == "upgrade":
         upgrade(url)
     rev = current_revision(url)

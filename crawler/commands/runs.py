@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument, require_database
+from ..cli import CommandError, add_db_argument, console, require_database, require_site
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -26,7 +26,6 @@ def _duration(seconds: float | None) -> str:
 
 
 def run(args) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from models import runs
@@ -37,13 +36,12 @@ def run(args) -> int:
     url = resolve_url(args.db)
     require_database(url)
     with session_factory(url)() as session:
+        require_site(session, args.site)
         rows = runs.recent_runs(session, args.site, args.limit)
     if not rows:
         print(f"no crawl runs{f' for site {args.site!r}' if args.site else ''} yet")
         return 0
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 160)  # piped or captured: no wrapping of cells
+    out = console()
     table = Table(title=f"Crawl runs{f' of {args.site}' if args.site else ''} (newest first, times UTC)")
     for name, justify in (("run", "right"), ("site", "left"), ("origin", "left"), ("started", "left"),
                           ("took", "right"), ("status", "left"), ("reason", "left"), ("pages", "right"),
@@ -55,5 +53,5 @@ def run(args) -> int:
                       _duration(r.seconds), r.status, r.finish_reason or "–", str(r.pages_fetched),
                       str(r.articles_new), str(r.articles_updated), str(r.articles_unchanged), str(r.comments_new),
                       str(r.errors), r.message or "")
-    console.print(table)
+    out.print(table)
     return 0

@@ -31,9 +31,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def print_jobs(db_url: str) -> int:
+    from models.db import sqlite_file_missing
+
     from ..scheduler import stored_jobs
 
-    jobs = stored_jobs(db_url)
+    jobs = [] if sqlite_file_missing(db_url) else stored_jobs(db_url)
     if not jobs:
         print("no scheduled jobs in this database (start `newsdesk schedule` once)")
         return 0

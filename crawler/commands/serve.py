@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import CommandError, add_db_argument, require_database
+from ..cli import CommandError, add_db_argument, port_number, require_database
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -63,7 +63,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description="Serve a read-only browser interface: Datasette for SQLite, newsdesk's "
                                    "own small app for PostgreSQL. Both have search and a charts page.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    p.add_argument("--port", type=port_number, default=8001, help="port (default 8001)")
     p.add_argument("--app", choices=["auto", "datasette", "builtin"], default="auto",
                    help="auto: Datasette for SQLite when installed, else the built-in app")
     add_db_argument(p)
@@ -135,6 +135,25 @@ def run_builtin(url: str, host: str, port: int) -> int:
     return 0
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on before starting either app (Datasette's
+    server would otherwise end in a page of tracebacks)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CommandError(f"--host {host!r}: {exc.strerror}", code=2) from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers bind
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror} "
+                               "(another program, or a second `newsdesk serve`? choose another --port)") from None
+
+
 def run(args) -> int:
     from sqlalchemy.engine import make_url
 
@@ -153,6 +172,7 @@ def run(args) -> int:
             if args.app == "datasette":
                 raise CommandError("Datasette is not installed: pip install 'newsdesk[serve]'") from None
             use_datasette = False
+    check_port_free(args.host, args.port)
     if use_datasette:
         return run_datasette(Path(make_url(url).database), args.host, args.port)
     return run_builtin(url, args.host, args.port)

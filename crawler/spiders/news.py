@@ -50,6 +50,7 @@ class NewsSpider(scrapy.Spider):
         self.site_config: SiteConfig | None = None
         try:
             if site and url:
+                adhoc_site(url)  # refuses what is not an http(s) URL
                 self.site_config = replace(get_site(site, sites_file), start_urls=(url,))
             elif site:
                 self.site_config = get_site(site, sites_file)
