@@ -105,8 +105,9 @@ EXTENSIONS = {
 }
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
 
-# Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. Empty disables storage
-# (e.g. `scrapy crawl news -a url=... -O items.jsonl -s NEWSDESK_STORE=0`).
+# Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. NEWSDESK_STORE=0 disables
+# storage; a `scrapy crawl ... -O items.jsonl` that names no database stores nothing unless
+# -s NEWSDESK_STORE=1 (crawler/exportonly.py).
 NEWSDESK_DATABASE_URL = os.environ.get("NEWSDESK_DATABASE_URL", "newsdesk.db")
 NEWSDESK_STORE = True
 NEWSDESK_SITES_FILE = os.environ.get("NEWSDESK_SITES", "sites.toml")
@@ -119,9 +120,11 @@ NEWSDESK_MIN_BODY_WORDS = 20  # shorter "articles" are dropped with a reason
 NEWSDESK_REDIS_URL = os.environ.get("NEWSDESK_REDIS_URL", "")
 NEWSDESK_REDIS_PREFIX = os.environ.get("NEWSDESK_REDIS_PREFIX", "newsdesk")
 NEWSDESK_REDIS_WORKER_TIMEOUT = 60.0  # seconds without a heartbeat before a worker counts as dead
-ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+ADDONS = {"crawler.distributed.DistributedCrawl": 0,
+          "crawler.exportonly.ExportOnlyAddon": 0}  # -O items.jsonl without a named database: no ./newsdesk.db
 
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logfilter.QuietLogFormatter"  # a dropped item: one line with its URL and reason
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -80,8 +80,8 @@ def run(args) -> int:
         parts = urlsplit(args.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CommandError(f"--url {args.url!r} is not an http(s) URL", code=2)
-    get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
     overrides = parse_overrides(args.set)
+    get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
     if str(overrides.get("NEWSDESK_STORE", "1")).lower() not in ("0", "false", "no", "off"):
         # An unreachable database is one line here, not four tracebacks from the engine's components.
         from models.db import ensure_schema

@@ -74,6 +74,9 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.config_error:
+            # Nothing will be crawled: no database is opened (or created) to record it.
+            crawler.settings.set("NEWSDESK_STORE", False, priority=100)
         cfg = spider.site_config
         if cfg is not None:
             # Per-site politeness from sites.toml (AutoThrottle stays on).
