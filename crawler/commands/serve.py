@@ -70,7 +70,20 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def datasette_metadata(db_name: str) -> dict:
+# What each analyst table offers as facets (Datasette's counts per value, one click to filter).
+FACETS = {
+    "article_overview": ["site", "section", "language"],
+    "comment_threads": ["site", "article_title"],
+    "daily_counts": ["site"],
+    "articles": ["section", "language"],
+    "comments": ["author"],
+    "crawl_runs": ["status", "origin"],
+    "article_versions": ["article_id"],
+}
+
+
+def datasette_metadata(db_name: str, internal: list[str] = ()) -> dict:
+    """``internal``: the database's tables that are bookkeeping, hidden from the table list."""
     return {
         "title": "newsdesk",
         "description_html": (
@@ -81,12 +94,15 @@ def datasette_metadata(db_name: str) -> dict:
             f"<a href=\"/{db_name}/article_overview\">All articles</a>"),
         "databases": {db_name: {
             "tables": {
-                **{name: {"description": text} for name, text in DESCRIPTIONS.items()},
+                **{name: {"description": text, **({"facets": FACETS[name]} if name in FACETS else {})}
+                   for name, text in DESCRIPTIONS.items()},
+                **{name: {"hidden": True} for name in internal},
                 "articles": {"description": DESCRIPTIONS["articles"], "fts_table": "articles_fts",
-                             "fts_pk": "id", "searchmode": "escaped"},
+                             "fts_pk": "id", "searchmode": "escaped", "facets": FACETS["articles"]},
                 "comments": {"description": DESCRIPTIONS["comments"], "fts_table": "comments_fts",
-                             "fts_pk": "id", "searchmode": "escaped"},
-                "alembic_version": {"hidden": True},
+                             "fts_pk": "id", "searchmode": "escaped", "facets": FACETS["comments"]},
+                "comment_threads": {"description": DESCRIPTIONS["comment_threads"], "facets": FACETS["comment_threads"],
+                                    "sort": "position"},
             },
             "queries": {
                 "search": {"title": "Search articles", "sql": SEARCH_SQL,
@@ -98,19 +114,31 @@ def datasette_metadata(db_name: str) -> dict:
     }
 
 
+def internal_tables(path: Path) -> list[str]:
+    """Every table of the file that is not one of the analysts' (DESCRIPTIONS): Alembic's, the
+    scheduler's, the locks, the re-crawl state, the near-duplicate index, FTS internals, and
+    whatever bookkeeping a later migration adds."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return sorted(n for n in names if n not in DESCRIPTIONS and n not in ("article_authors", "article_tags"))
+
+
 def run_datasette(path: Path, host: str, port: int) -> int:
     from datasette.cli import cli
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-serve-") as tmp:
         metadata = Path(tmp) / "metadata.json"
-        metadata.write_text(json.dumps(datasette_metadata(path.stem), indent=2))
+        metadata.write_text(json.dumps(datasette_metadata(path.stem, internal_tables(path)), indent=2))
         args = ["serve", str(path), "--host", host, "--port", str(port),
                 "--metadata", str(metadata),
                 "--plugins-dir", str(WEB / "datasette" / "plugins"),
                 "--template-dir", str(WEB / "datasette" / "templates"),
                 "--setting", "sql_time_limit_ms", "5000",
                 "--setting", "facet_time_limit_ms", "500",
-                "--setting", "suggest_facets", "off"]
+                "--setting", "suggest_facets", "off",
+                "--setting", "truncate_cells_html", "600"]
         print(f"newsdesk serve: Datasette on http://{host}:{port}/ (charts: /-/charts), read-only",
               file=sys.stderr, flush=True)
         try:
