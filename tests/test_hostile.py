@@ -197,3 +197,22 @@ def _stored_articles(db: Path) -> int:
         return rows(db, "SELECT count(*) FROM articles")[0][0]
     except sqlite3.Error:  # not created yet, or being migrated
         return 0
+
+
+def test_runs_run_id_shows_why_pages_were_skipped_or_failed(hostile):
+    _, db, stats, output = hostile
+    (run_id,), = rows(db, "SELECT id FROM crawl_runs")
+    result = run_newsdesk("runs", str(run_id), "--db", str(db), timeout=60)
+    assert result.returncode == 0, result.stderr
+    shown = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 3 and cells[2].isdigit():
+            shown[(cells[0], cells[1])] = int(cells[2])
+    for key, value in stats.items():
+        for group, prefix in (("skipped", "newsdesk/skipped/"), ("errors", "newsdesk/errors/")):
+            if key.startswith(prefix) and value:
+                assert shown[(group, key[len(prefix):])] == value, key
+    assert ("errors", "http_500") in shown and any(group == "skipped" for group, _ in shown)
+    # The progress line's queue, percentage and (while pages remain) ETA; the last one is complete.
+    assert "| queue 0 (+0 in flight) | 100% |" in output.split("done (finished):")[1].splitlines()[0]
