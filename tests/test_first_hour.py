@@ -100,7 +100,7 @@ WRONG_USAGES = [
     (["serve", "--db", "{db}", "--port", "{busy}"], "Address already in use"),
     (["serve", "--db", "{db}", "--app", "builtin", "--port", "{busy}"], "Address already in use"),
     (["duplicates", "--db", "{db}", "--limit", "-1"], "--limit must be 0"),
-    (["db", "current"], "no database at"),
+    (["db", "current", "--db", "/nonexistent/dir/news.db"], "directory /nonexistent/dir does not exist"),
     (["db", "downgrade"], "invalid choice: 'downgrade'"),
     (["extract", "/nonexistent/page.html"], "no such file"),
 ]
@@ -137,6 +137,14 @@ def test_scrapy_crawl_of_an_unknown_site_is_one_clear_error(tmp_path):
     result = run_scrapy("crawl", "news", "-a", "site=nosuch", "-s", "LOG_LEVEL=ERROR", cwd=REPO, timeout=120)
     assert "no site named 'nosuch'" in result.stderr and "Traceback" not in result.stderr
     assert not (REPO / "newsdesk.db").exists()
+
+
+def test_looking_at_a_database_that_is_not_there_creates_none(workdir, capsys):
+    for argv in (["db", "current"], ["schedule", "--list"]):
+        code, out, err = newsdesk(capsys, *argv)
+        assert code == 0 and err == "" and out.strip() in ("(empty)", "no scheduled jobs in this database "
+                                                                       "(start `newsdesk schedule` once)")
+    assert list(workdir.iterdir()) == []
 
 
 def test_version(capsys):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument
+from ..cli import add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -14,11 +14,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from models.db import current_revision, display_url, head_revision, resolve_url, sqlite_file_missing, upgrade
+    from models.db import current_revision, head_revision, resolve_url, sqlite_file_missing, upgrade
 
     url = resolve_url(args.db)
     if args.action == "current" and sqlite_file_missing(url):
-        raise CommandError(f"no database at {display_url(url)} (`newsdesk db upgrade` creates it)")
+        print("(empty)")  # as for an empty database, without creating the file by asking
+        return 0
     if args.action == "upgrade":
         upgrade(url)
     rev = current_revision(url)
