@@ -118,7 +118,7 @@ def test_second_crawl_adds_no_row(crawled):
 
 
 def test_scrapy_crawl_exports_items_with_comments(demo_site, tmp_path, monkeypatch):
-    # An export that names no database writes none (crawler/exportonly.py): no ./newsdesk.db.
+    # An export that names no database writes none (crawler/addons/exportonly.py): no ./newsdesk.db.
     monkeypatch.delenv("NEWSDESK_DATABASE_URL", raising=False)
     out = tmp_path / "items.jsonl"
     result = run_scrapy("crawl", "news", "-a", f"url={demo_site.url}/", "-O", str(out), "-s", "LOG_LEVEL=WARNING",

@@ -28,7 +28,7 @@ def print_summary(db_url: str, outcome: CrawlOutcome, site: str | None = None) -
 
     from models import queries
     from models.db import display_url, session_factory
-    from models.repository import RUN_COUNTERS
+    from models.runs import RUN_COUNTERS
 
     out = console()
     with session_factory(db_url)() as session:
