@@ -214,5 +214,8 @@ def test_runs_run_id_shows_why_pages_were_skipped_or_failed(hostile):
             if key.startswith(prefix) and value:
                 assert shown[(group, key[len(prefix):])] == value, key
     assert ("errors", "http_500") in shown and any(group == "skipped" for group, _ in shown)
+    # A dropped item is one line (its URL and why), never Scrapy's "Dropped:" with the item's repr.
+    assert "Dropped:" not in output
+    assert all(len(line) < 500 for line in output.splitlines() if "INFO: dropped " in line)
     # The progress line's queue, percentage and (while pages remain) ETA; the last one is complete.
     assert "| queue 0 (+0 in flight) | 100% |" in output.split("done (finished):")[1].splitlines()[0]

@@ -239,6 +239,7 @@ def assert_thread_nested(dom: str, url: str) -> None:
     def ancestors(ext: str) -> list[str]:
         return [li.get("id") for li in tree.get_element_by_id(ids[ext]).iterancestors("li")]
 
+    assert all(len(tree.xpath(f'//li[@id="{i}"]')) == 1 for i in ids.values())  # each comment once
     assert ancestors("c4") == [ids["c2"], ids["c1"]]
     assert ancestors("c2") == [ids["c1"]]
     assert ancestors("c5") == [ids["c3"]] and ancestors("c1") == ancestors("c3") == []
