@@ -11,17 +11,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from sqlalchemy.exc import OperationalError
+
+from models.db import DatabaseConfigError
+
+# Shared by the commands, which import them from crawler.commands; named here too for code
+# written against crawler.cli.
+from .commands import CommandError, add_db_argument, require_database  # noqa: F401
+from .sites import ConfigError
 
 COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
             "forget", "extract"]
-
-
-class CommandError(Exception):
-    """A user-facing failure: printed as one line, exit code 1 (or .code)."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,8 +34,6 @@ class Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("newsdesk")
     except PackageNotFoundError:  # run from a checkout that was never installed
@@ -53,59 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH_OR_URL",
-                        help="SQLite file or SQLAlchemy URL (default: $NEWSDESK_DATABASE_URL, else ./newsdesk.db)")
-
-
-def port_number(text: str) -> int:
-    """argparse type of --port: a TCP port, 1-65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
-    return port
-
-
-def console():
-    """A rich Console for command output. Piped or captured output is not a terminal, whose
-    width rich would take as 80 columns: URLs and table cells would wrap mid-word there."""
-    from rich.console import Console
-
-    out = Console(highlight=False)
-    if not out.is_terminal:
-        out.width = max(out.width, 250)
-    return out
-
-
-def require_site(session, name: str | None) -> None:
-    """An unknown --site is an error, the same in every command."""
-    if not name:
-        return
-    from sqlalchemy import select
-
-    from models.tables import Site
-
-    if session.scalar(select(Site.id).where(Site.name == name)) is None:
-        known = ", ".join(session.scalars(select(Site.name).order_by(Site.name))) or "none yet"
-        raise CommandError(f"no site named {name!r} in the database (sites: {known})")
-
-
-def require_database(url: str) -> None:
-    """The analyst commands read an existing database: say so when there is none at ``url``."""
-    from models.db import display_url, has_schema
-
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {display_url(url)} (run `newsdesk db upgrade` or a crawl first)")
-
-
 def main(argv: list[str] | None = None) -> int:
-    from models.db import DatabaseConfigError
-
-    from .sites import ConfigError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -117,8 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsdesk {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # database down, disk full...: one line, and the class for a bug report
-        from sqlalchemy.exc import OperationalError
-
         if isinstance(exc, OperationalError):
             # psycopg's messages run over several lines ("connection refused\n\tIs the server running...").
             reason = " ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())

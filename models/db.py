@@ -5,9 +5,13 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB = "newsdesk.db"
@@ -50,8 +54,6 @@ def resolve_url(db: str | None = None) -> str:
 @lru_cache(maxsize=16)
 def _check_driver(url) -> None:
     """The URL's driver must exist and be installed: say which, instead of a traceback at connect."""
-    from sqlalchemy.exc import NoSuchModuleError
-
     shown = url.render_as_string(hide_password=True)
     try:
         dialect = url.get_dialect()
@@ -104,8 +106,6 @@ def session_factory(url: str) -> sessionmaker[Session]:
 
 
 def alembic_config(url: str):
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))
@@ -114,8 +114,6 @@ def alembic_config(url: str):
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with Alembic (the only way the schema is created)."""
-    from alembic import command
-
     engine = get_engine(url)
     cfg = alembic_config(url)
     with engine.begin() as connection:
@@ -129,15 +127,11 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

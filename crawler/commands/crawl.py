@@ -4,9 +4,16 @@ from __future__ import annotations
 import argparse
 from urllib.parse import urlsplit
 
-from ..cli import CommandError, add_db_argument
+from scrapy.settings import Settings
+
+from models.db import ensure_schema, resolve_url
+
+from .. import settings as project
+from ..contracts import EXIT_SKIPPED
 from ..runner import CrawlOutcome, run_crawl
 from ..sites import get_site
+from . import CommandError, add_db_argument
+from .summary import print_summary
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,10 +34,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-# EX_TEMPFAIL from sysexits.h: "try again later", which is what a skipped crawl means.
-EXIT_SKIPPED = 75
-
-
 def parse_overrides(pairs: list[str]) -> dict:
     out = {}
     for pair in pairs:
@@ -45,10 +48,6 @@ def parse_overrides(pairs: list[str]) -> dict:
 def check_setting_value(name: str, value: str) -> None:
     """A value Scrapy will read as a number or a flag must be one: checked here, so that a typo
     is one line now and not a traceback from deep inside the engine later."""
-    from scrapy.settings import Settings
-
-    from .. import settings as project
-
     known = Settings()
     known.setmodule(project)
     default = known.get(name)
@@ -73,8 +72,6 @@ def check_outcome(outcome: CrawlOutcome) -> None:
 
 
 def run(args) -> int:
-    from models.db import resolve_url
-
     db_url = resolve_url(args.db)
     if args.url is not None:
         parts = urlsplit(args.url)
@@ -84,8 +81,6 @@ def run(args) -> int:
     get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
     if str(overrides.get("NEWSDESK_STORE", "1")).lower() not in ("0", "false", "no", "off"):
         # An unreachable database is one line here, not four tracebacks from the engine's components.
-        from models.db import ensure_schema
-
         ensure_schema(db_url)
     if args.redis:
         overrides["NEWSDESK_REDIS_URL"] = args.redis
@@ -100,7 +95,5 @@ def run(args) -> int:
     if args.url and (failed := [f for f in outcome.start_failures if f.startswith(args.url.rstrip("/"))]):
         # The site's feeds or sitemaps may have answered; the page asked for did not.
         raise CommandError("could not reach --url: " + "; ".join(failed))
-    from .demo import print_summary
-
     print_summary(db_url, outcome, site=args.site)
     return 0

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import add_db_argument
+from models.db import current_revision, head_revision, resolve_url, sqlite_file_missing, upgrade
+
+from . import add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -14,8 +16,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from models.db import current_revision, head_revision, resolve_url, sqlite_file_missing, upgrade
-
     url = resolve_url(args.db)
     if args.action == "current" and sqlite_file_missing(url):
         print("(empty)")  # as for an empty database, without creating the file by asking

@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..cli import CommandError, add_db_argument, require_database, require_site
+from models.db import resolve_url, session_factory
+from models.duplicates import duplicate_groups
+
+from . import CommandError, add_db_argument, require_database, require_site
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,9 +30,6 @@ def _member(m) -> dict:
 
 
 def run(args) -> int:
-    from models.db import resolve_url, session_factory
-    from models.neardup import duplicate_groups
-
     if args.limit < 0:
         raise CommandError("--limit must be 0 (all) or more", code=2)
     url = resolve_url(args.db)

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument, console, require_database, require_site
+from rich.table import Table
+
+from models import runs
+from models.db import resolve_url, session_factory
+
+from . import CommandError, add_db_argument, console, require_database, require_site
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -30,11 +35,6 @@ def _duration(seconds: float | None) -> str:
 
 def show_run(url: str, run_id: int) -> int:
     """One run: what `newsdesk runs` lists about it, then each reason from its stats_json."""
-    from rich.table import Table
-
-    from models import runs
-    from models.db import session_factory
-
     with session_factory(url)() as session:
         summary = runs.get_run(session, run_id)
         if summary is None:
@@ -65,11 +65,6 @@ def show_run(url: str, run_id: int) -> int:
 
 
 def run(args) -> int:
-    from rich.table import Table
-
-    from models import runs
-    from models.db import resolve_url, session_factory
-
     if args.limit < 1:
         raise CommandError("--limit must be at least 1", code=2)
     url = resolve_url(args.db)

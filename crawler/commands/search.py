@@ -6,7 +6,12 @@ import json
 import re
 from datetime import date
 
-from ..cli import CommandError, add_db_argument, console, require_database, require_site
+from rich.text import Text
+
+from models.db import resolve_url, session_factory
+from models.search import search, search_comments
+
+from . import CommandError, add_db_argument, console, require_database, require_site
 
 # Control characters as highlight marks: they cannot occur in stored text, so they are
 # replaced by terminal styling without any escaping question.
@@ -28,8 +33,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _styled(snippet: str):
-    from rich.text import Text
-
     out = Text()
     bold = False
     for part in snippet.replace("\x03", "\x02").split("\x02"):
@@ -39,11 +42,6 @@ def _styled(snippet: str):
 
 
 def run(args) -> int:
-    from rich.text import Text
-
-    from models.db import resolve_url, session_factory
-    from models.search import search, search_comments
-
     url = resolve_url(args.db)
     if args.since:
         try:

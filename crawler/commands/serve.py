@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import CommandError, add_db_argument, port_number, require_database
+from sqlalchemy.engine import make_url
+
+from crawler.web.app import make_app_server
+from models.db import resolve_url
+
+from . import CommandError, add_db_argument, port_number, require_database
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -118,8 +125,6 @@ def internal_tables(path: Path) -> list[str]:
     """Every table of the file that is not one of the analysts' (DESCRIPTIONS): Alembic's, the
     scheduler's, the locks, the re-crawl state, the near-duplicate index, FTS internals, and
     whatever bookkeeping a later migration adds."""
-    import sqlite3
-
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     return sorted(n for n in names if n not in DESCRIPTIONS and n not in ("article_authors", "article_tags"))
@@ -149,9 +154,6 @@ def run_datasette(path: Path, host: str, port: int) -> int:
 
 
 def run_builtin(url: str, host: str, port: int) -> int:
-    from crawler.web.app import make_app_server
-    from sqlalchemy.engine import make_url
-
     server = make_app_server(url, host, port)
     shown = make_url(url).render_as_string(hide_password=True)
     print(f"newsdesk serve: {shown} on http://{host}:{port}/ (charts: /charts), read-only",
@@ -166,8 +168,6 @@ def run_builtin(url: str, host: str, port: int) -> int:
 def check_port_free(host: str, port: int) -> None:
     """Refuse a port another program listens on before starting either app (Datasette's
     server would otherwise end in a page of tracebacks)."""
-    import socket
-
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -183,10 +183,6 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def run(args) -> int:
-    from sqlalchemy.engine import make_url
-
-    from models.db import resolve_url
-
     url = resolve_url(args.db)
     require_database(url)
     sqlite = url.startswith("sqlite")

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument, console, require_database, require_site
+from rich.table import Table
+
+from models import stats
+from models.db import resolve_url, session_factory
+
+from . import CommandError, add_db_argument, console, require_database, require_site
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -22,11 +27,6 @@ def _when(value) -> str:
 
 
 def run(args) -> int:
-    from rich.table import Table
-
-    from models import stats
-    from models.db import resolve_url, session_factory
-
     if args.days < 1:
         raise CommandError("--days must be at least 1", code=2)
     if args.runs < 0:

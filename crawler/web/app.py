@@ -11,8 +11,11 @@ the file is opened with ``mode=ro``.
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
+import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +29,12 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
+
+from models.search import search, search_comments
+from models.threads import reading_order
+
+from .charts import charts_for
+from .thread import THREAD_CSS, nested_thread_html
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_ROWS = 50
@@ -134,8 +143,6 @@ class NewsdeskApp:
         return "200 OK", self.render("index.html", counts=counts, recent=recent)
 
     def search(self, params):
-        from models.search import search, search_comments
-
         q = params.get("q", "").strip()
         site = params.get("site") or None
         since = params.get("since") or None
@@ -154,16 +161,12 @@ class NewsdeskApp:
                                      in_comments=in_comments, hits=hits, error=error)
 
     def charts(self, params):
-        from .charts import charts_for
-
         site = params.get("site") or None
         with self.sessions() as session:
             charts = charts_for(session, site)
         return "200 OK", self.render("charts.html", charts=charts, site=site or "")
 
     def article(self, params, article_id):
-        from models.threads import reading_order
-
         with self.sessions() as session:
             row = session.execute(text("SELECT * FROM article_overview WHERE article_id = :id"),
                                   {"id": int(article_id)}).mappings().first()
@@ -175,8 +178,6 @@ class NewsdeskApp:
             thread = reading_order([dict(r) for r in session.execute(text(
                 "SELECT id AS comment_id, parent_id, depth, author, posted_at, deleted_at, body_text "
                 "FROM comments WHERE article_id = :id ORDER BY id"), {"id": int(article_id)}).mappings()])
-        from .thread import THREAD_CSS, nested_thread_html
-
         return "200 OK", self.render("article.html", a=row, body=body or "", thread=thread,
                                      thread_html=Markup(nested_thread_html(thread)), thread_css=Markup(THREAD_CSS))
 
@@ -211,9 +212,6 @@ class NewsdeskApp:
 
     def sql_csv(self, params):
         """The SQL page's result as CSV (all rows up to the limit, values as stored)."""
-        import csv
-        import io
-
         query = self._query_param(params)
         columns, rows, error = self._run_sql(query) if query else ([], [], "no query (?sql=...)")
         if error:
@@ -267,7 +265,6 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):  # one short line per request, no reverse DNS
-        import sys
 
         sys.stderr.write(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
 

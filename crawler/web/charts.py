@@ -5,7 +5,10 @@ label escaped; a ``<title>`` on each bar gives the exact number on hover.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from html import escape
+
+from models import stats
 
 PALETTE = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5",
            "#9c6b4e", "#9498a0"]
@@ -36,8 +39,6 @@ def stacked_bars(days: list[str], series: dict[str, list[int]], *, width: int = 
     """
     if not days:
         return _empty(width, height, "no articles yet")
-    from datetime import date, timedelta
-
     dates = [date.fromisoformat(d[:10]) for d in days]
     first, last = min(dates), max(dates)
     span = (last - first).days + 1
@@ -142,8 +143,6 @@ def bar_chart(rows: list[tuple[str, int]], *, width: int = 900, label: str = "to
 
 def charts_for(session, site: str | None = None, days: int = 60) -> list[dict[str, str]]:
     """The three charts of the charts page: [{"title", "note", "svg"}]."""
-    from models import stats
-
     daily = sorted(stats.daily(session, site, days))
     day_list = sorted({d for d, *_ in daily})
     sites = sorted({s for _, s, *_ in daily})

@@ -18,6 +18,12 @@ from urllib.parse import quote
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+from crawler.web.charts import charts_for
+from crawler.web.thread import THREAD_CSS, nested_thread_html, when
+from models.threads import reading_order
 
 _STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+$")  # SQLite's text times
 # Cells that name an article and link to its thread page.
@@ -26,17 +32,12 @@ _ARTICLE_CELLS = {("comment_threads", "article_title"), ("article_overview", "ti
 
 @lru_cache(maxsize=4)
 def _sessions(path: str):
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import sessionmaker
-
     engine = create_engine(f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=ro&uri=true",
                            connect_args={"timeout": 30, "check_same_thread": False})
     return sessionmaker(engine)
 
 
 def _charts(path: str, site: str | None):
-    from crawler.web.charts import charts_for
-
     with _sessions(path)() as session:
         return charts_for(session, site)
 
@@ -50,10 +51,6 @@ async def charts_page(datasette, request):
 
 
 def _thread(path: str, article_id: int):
-    from sqlalchemy import text
-
-    from models.threads import reading_order
-
     with _sessions(path)() as session:
         article = session.execute(text("SELECT * FROM article_overview WHERE article_id = :id"),
                                   {"id": article_id}).mappings().first()
@@ -68,8 +65,6 @@ def _thread(path: str, article_id: int):
 
 
 async def thread_page(datasette, request):
-    from crawler.web.thread import THREAD_CSS, nested_thread_html, when
-
     db = datasette.get_database()
     article, body, thread = await asyncio.to_thread(_thread, db.path, int(request.url_vars["article_id"]))
     if article is None:
