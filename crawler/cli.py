@@ -27,7 +27,12 @@ COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplic
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with a bad command line reported as one line (the usage is one --help away)."""
+    """argparse, with a bad command line reported as one line (the usage is one --help away),
+    and no abbreviated options: `--site` must not quietly mean `--sites`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")

@@ -78,6 +78,7 @@ def _busy_port():
 WRONG_USAGES = [
     # (command line, what the one line must say); {db} is an existing database
     (["demo", "--site", "forum"], "unrecognized arguments: --site forum"),
+    (["demo", "--sites", "/nonexistent/sites.toml"], "no such file"),
     (["demo", "--db", "/nonexistent/dir/news.db"], "directory /nonexistent/dir does not exist"),
     (["crawl", "demo", "-s", "DOWNLOAD_DELAY=abc"], "DOWNLOAD_DELAY=abc: expects a number"),
     (["crawl", "demo", "--url", "notaurl"], "'notaurl' is not an http(s) URL"),

@@ -20,6 +20,7 @@ from models.db import display_url, has_schema, resolve_url, session_factory
 
 from ..demosite import SITES_FILE, DemoSite
 from ..runner import run_crawl
+from ..sites import get_site
 from . import CommandError, add_db_argument
 from .crawl import check_outcome
 from .summary import print_summary
@@ -69,6 +70,8 @@ def next_commands(site: str, db_arg: str, environment: dict[str, str]) -> list[s
 
 def run(args) -> int:
     db_url = resolve_url(args.db)
+    if args.sites:
+        get_site("demo", args.sites)  # a bad sites file is one line before anything starts
     demo = open_demo(demo_port(db_url))
     try:
         with resources.as_file(SITES_FILE) as packaged:

@@ -127,16 +127,9 @@ class DemoSite:
         return f"/{d:%Y/%m/%d}/{a['slug']}/"
 
     def previous_path_of(self, a) -> str:
-        """Where an edited article's first version is still served (its headline, and so its slug, changed)."""
-        d = datetime.fromisoformat(a["published"])
-        return f"/{d:%Y/%m/%d}/{a['previous']['slug']}/"
-
-    def _previous_version(self, a) -> str:
-        """The article as first published, under its old URL: a stale copy (no thread, no
-        modification time) whose rel=canonical names the current URL."""
-        old = {**a, "title": a["previous"]["title"], "body": a["previous"]["body"], "modified": None,
-               "comments": []}
-        return self._article(old, 1)
+        """Where an edited article's first version is still served (its headline, and so its slug, changed):
+        a stale copy, no thread, no modification time, rel=canonical naming the current URL."""
+        return f"/{datetime.fromisoformat(a['published']):%Y/%m/%d}/{a['previous']['slug']}/"
 
     def newest(self) -> list[dict]:
         return sorted(self.articles, key=lambda a: a["published"], reverse=True)
@@ -223,7 +216,8 @@ class DemoSite:
                     if page <= len(self.comment_pages(a)):
                         return 200, html, self._article(a, page), self._aware(a["modified"] or a["published"])
                 if a.get("previous") and self.previous_path_of(a) == path:
-                    return 200, html, self._previous_version(a), self._aware(a["published"])
+                    old = {**a, **a["previous"], "slug": a["slug"], "modified": None, "comments": []}
+                    return 200, html, self._article(old, 1), self._aware(a["published"])
         if path in ("/about/", "/contact/", "/privacy/"):
             return 200, html, self._layout(path.strip("/").title(), f"<h1>{path.strip('/').title()}</h1>"
                                            "<p>The Goldwater is a demo news site bundled with newsdesk.</p>"), None
