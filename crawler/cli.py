@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from sqlalchemy.exc import OperationalError
 
@@ -25,9 +26,29 @@ COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplic
             "forget", "extract"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line reported as one line (the usage is one --help away),
+    and no abbreviated options: `--site` must not quietly mean `--sites`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _version() -> str:
+    try:
+        return version("newsdesk")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="newsdesk", description="Crawl news sites into a clean database of articles and comment threads.")
+    parser.add_argument("--version", action="version", version=f"newsdesk {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
@@ -50,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # database down, disk full...: one line, and the class for a bug report
         if isinstance(exc, OperationalError):
-            print(f"newsdesk {args.command}: database error: {exc.orig}", file=sys.stderr)
+            # psycopg's messages run over several lines ("connection refused\n\tIs the server running...").
+            reason = " ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
+            print(f"newsdesk {args.command}: database error: {reason}", file=sys.stderr)
             return 1
         raise
 

@@ -40,6 +40,7 @@ PREFIX = "newsdesk/"
 ARTICLES_NEW = "newsdesk/articles_new"
 ARTICLES_UPDATED = "newsdesk/articles_updated"
 ARTICLES_UNCHANGED = "newsdesk/articles_unchanged"
+ARTICLES_STALE = "newsdesk/articles_stale"  # an older copy of a stored article: kept as a version only
 ARTICLES_DROPPED = "newsdesk/articles_dropped/"  # + why validation dropped it
 ARTICLE_PAGES = "newsdesk/article_pages"
 COMMENTS_NEW = "newsdesk/comments_new"

@@ -77,7 +77,10 @@ class SiteScheduler:
     # --- jobs ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.sites = scheduled_sites(self.options.sites_file)
+        unschedulable: dict[str, str] = {}
+        self.sites = scheduled_sites(self.options.sites_file, unschedulable)
+        if not self.sites and unschedulable:
+            raise ConfigError("no site can be scheduled: " + "; ".join(unschedulable.values()))
         if not self.sites:
             raise ConfigError(f"no site in {config_path(self.options.sites_file)} has a schedule "
                               "(add schedule = \"*/30 * * * *\" or \"1h\" to a site)")

@@ -41,15 +41,17 @@ class ScheduleOptions:
         return cls(db_url=db_url, **{**defaults, **{k: v for k, v in given.items() if v is not None}})
 
 
-def scheduled_sites(sites_file: str | None) -> dict[str, SiteConfig]:
+def scheduled_sites(sites_file: str | None, unschedulable: dict[str, str] | None = None) -> dict[str, SiteConfig]:
     """The sites with a schedule; a site whose URLs name an unset environment variable is
-    left out with a warning (its crawls could only fail)."""
+    left out with a warning (its crawls could only fail), and why lands in ``unschedulable``."""
     out = {}
     for name, cfg in load_sites(sites_file).items():
         if not cfg.schedule:
             continue
         if cfg.unresolved:
             logger.warning("site %r is not scheduled: %s", name, cfg.unresolved)
+            if unschedulable is not None:
+                unschedulable[name] = cfg.unresolved
             continue
         out[name] = cfg
     return out

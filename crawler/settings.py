@@ -135,8 +135,9 @@ EXTENSIONS = {
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; "auto": live on a terminal
 
-# Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. Empty disables storage
-# (e.g. `scrapy crawl news -a url=... -O items.jsonl -s NEWSDESK_STORE=0`).
+# Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. NEWSDESK_STORE=0 disables
+# storage; a `scrapy crawl ... -O items.jsonl` that names no database stores nothing unless
+# -s NEWSDESK_STORE=1 (crawler/addons/exportonly.py).
 NEWSDESK_DATABASE_URL = os.environ.get("NEWSDESK_DATABASE_URL", "newsdesk.db")
 NEWSDESK_STORE = True
 # A write that fails because the database went away (restart, failover, a busy SQLite file) is
@@ -160,9 +161,11 @@ NEWSDESK_REDIS_URL = os.environ.get("NEWSDESK_REDIS_URL", "")
 NEWSDESK_REDIS_PREFIX = os.environ.get("NEWSDESK_REDIS_PREFIX") or "newsdesk"
 NEWSDESK_REDIS_WORKER_TIMEOUT = 60.0  # seconds without a heartbeat before a worker counts as dead
 NEWSDESK_REDIS_POLL_INTERVAL = 0.5  # seconds between an idle worker's looks at the shared queue
-ADDONS = {"crawler.addons.distributed.DistributedCrawl": 0}
+ADDONS = {"crawler.addons.distributed.DistributedCrawl": 0,
+          "crawler.addons.exportonly.ExportOnlyAddon": 0}  # -O items.jsonl without a named database: no ./newsdesk.db
 
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.extensions.logfilter.QuietLogFormatter"  # a dropped item: one line with its URL and reason
 FEED_EXPORT_ENCODING = "utf-8"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 

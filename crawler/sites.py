@@ -76,7 +76,9 @@ def _expand(value: str) -> str:
     # Start URLs may name environment variables (${NEWSDESK_DEMO_URL}); an unset one is an error.
     expanded = os.path.expandvars(value)
     if m := re.search(r"\$\{?(\w+)", expanded):
-        raise ValueError(f"environment variable {m.group(1)} in {value!r} is not set")
+        hint = (" (the bundled demo sites: `newsdesk demo --serve` keeps one up and prints what to export)"
+                if m.group(1).startswith("NEWSDESK_DEMO_") else "")
+        raise ValueError(f"environment variable {m.group(1)} in {value!r} is not set{hint}")
     return expanded
 
 

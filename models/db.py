@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB = "newsdesk.db"
@@ -89,12 +89,41 @@ def resolve_url(db: str | None = None) -> str:
     if url.drivername in ("postgresql", "postgres"):
         # A plain postgresql:// URL (as psql, Heroku and most docs write it) would ask
         # SQLAlchemy for psycopg2; newsdesk's PostgreSQL driver is psycopg 3.
-        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        url = url.set(drivername="postgresql+psycopg")
+        _check_driver(url)
+        return url.render_as_string(hide_password=False)
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseConfigError(
             f"unsupported database {url.get_backend_name()!r} in {url.render_as_string(hide_password=True)}; "
             "use a SQLite path or a postgresql+psycopg:// URL")
+    _check_driver(url)
     return value
+
+
+@lru_cache(maxsize=16)
+def _check_driver(url) -> None:
+    """The URL's driver must exist and be installed: say which, instead of a traceback at connect."""
+    shown = url.render_as_string(hide_password=True)
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise DatabaseConfigError(f"no database driver {url.drivername!r} in {shown}; "
+                                  "use postgresql+psycopg:// (or a SQLite path)") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        hint = ("pip install 'newsdesk[postgres]'" if url.drivername == "postgresql+psycopg"
+                else f"install it, or use postgresql+psycopg:// (pip install 'newsdesk[postgres]')")
+        raise DatabaseConfigError(f"the driver of {url.drivername} is not installed "
+                                  f"({exc.name or exc}): {hint}") from None
+
+
+def display_url(url: str) -> str:
+    """The database URL as it may be printed: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -163,5 +192,14 @@ def ensure_schema(url: str) -> None:
         upgrade(url)
 
 
+def sqlite_file_missing(url: str) -> bool:
+    """A SQLite URL whose file does not exist (connecting would create it, empty)."""
+    u = make_url(resolve_url(url))
+    return (u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:")
+            and not u.database.startswith("file:") and not Path(u.database).exists())
+
+
 def has_schema(url: str) -> bool:
+    if sqlite_file_missing(url):  # asking must not leave an empty database file behind
+        return False
     return inspect(get_engine(url)).has_table("articles")

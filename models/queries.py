@@ -32,3 +32,8 @@ def last_run(session: Session, run_id: int | None = None) -> CrawlRun | None:
     if run_id is not None:
         return session.get(CrawlRun, run_id)
     return session.scalar(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1))
+
+
+def site_base_url(session: Session, site: str) -> str | None:
+    """The address a site was first stored under (``sites.base_url``), or None."""
+    return session.scalar(select(Site.base_url).where(Site.name == site))

@@ -53,7 +53,8 @@ def ensure_site(session: Session, name: str, base_url: str | None = None) -> int
 @dataclass
 class SaveResult:
     article_id: int
-    outcome: str  # "new", "updated", "unchanged", "duplicate" (same content under another URL)
+    outcome: str  # "new", "updated", "unchanged", "duplicate" (same content under another URL),
+    # "stale" (an older copy of the page: kept as a version, the article left as it is)
     comments_new: int = 0
     comments_updated: int = 0  # edited text
     comments_deleted: int = 0
@@ -116,6 +117,10 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
     session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical).values(last_seen_at=now))
     if row.content_hash == article["content_hash"]:
         result = SaveResult(row.id, "unchanged", duplicate_of_id=row.duplicate_of_id)
+    elif _older_than_stored(article, row):
+        # An old URL or a cache still serving an earlier version: history, not the news.
+        _add_version(session, row.id, article, now)
+        return SaveResult(row.id, "stale", duplicate_of_id=row.duplicate_of_id)
     else:
         for key in ARTICLE_FIELDS:
             setattr(row, key, article.get(key))
@@ -125,6 +130,20 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
         result = SaveResult(row.id, "updated", duplicate_of_id=row.duplicate_of_id)
     _save_thread(session, row, article, now, result)
     return result
+
+
+def _older_than_stored(article: Mapping[str, Any], row: Article) -> bool:
+    """The page says it predates the stored content: its modification time (else its
+    publication time) is before the stored article's modification time."""
+    stored = row.modified_at
+    incoming = article.get("modified_at") or article.get("published_at")
+    if stored is None or incoming is None:
+        return False
+    if stored.tzinfo is None:  # SQLite returns naive UTC
+        stored = stored.replace(tzinfo=timezone.utc)
+    if incoming.tzinfo is None:
+        incoming = incoming.replace(tzinfo=timezone.utc)
+    return incoming < stored
 
 
 NEW_ARTICLE_LOCK_KEY = 0x6E657772  # PostgreSQL advisory lock: one new article stored at a time

@@ -154,3 +154,23 @@ def recent_runs(session: Session, site: str | None = None, limit: int = 20, *,
     if run_id is not None:
         stmt = stmt.where(CrawlRun.id == run_id)
     return [RunSummary(*row) for row in session.execute(stmt)]
+
+
+# The stats of a run that say why pages or items were given up on (crawler/failures.py,
+# the pipelines), grouped as `newsdesk runs RUN_ID` shows them.
+REASON_GROUPS = (("skipped", "newsdesk/skipped/"), ("errors", "newsdesk/errors/"),
+                 ("articles dropped", "newsdesk/articles_dropped/"),
+                 ("comment threads failed", "newsdesk/comment_threads_failed/"),
+                 ("duplicates", "newsdesk/duplicates/"), ("retried", "retry/reason_count/"))
+
+
+def run_reasons(session: Session, run_id: int) -> list[tuple[str, str, int]]:
+    """(group, reason, count) from the run's stats_json, largest first within a group."""
+    raw = session.scalar(select(CrawlRun.stats_json).where(CrawlRun.id == run_id))
+    stats = json.loads(raw) if raw else {}
+    out = []
+    for group, prefix in REASON_GROUPS:
+        found = [(key[len(prefix):], value) for key, value in stats.items()
+                 if key.startswith(prefix) and isinstance(value, int) and value]
+        out += [(group, reason, n) for reason, n in sorted(found, key=lambda kv: (-kv[1], kv[0]))]
+    return out

@@ -49,7 +49,7 @@ class DedupPipeline:
     def __init__(self, stats, signer: MinHashSigner | None = None):
         self.stats = stats
         self.signer = signer
-        self.seen_urls: set[str] = set()
+        self.seen_urls: set[tuple[str, str | None]] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -60,10 +60,14 @@ class DedupPipeline:
     def process_item(self, item):
         if not isinstance(item, ArticleItem):
             return item
-        if item.canonical_url in self.seen_urls:
+        # Keyed by content too: another content under the same canonical URL (an old URL that
+        # still serves an earlier version, with rel=canonical to the new one) is a version of
+        # the article, for the store to keep in article_versions.
+        key = (item.canonical_url, item.content_hash)
+        if key in self.seen_urls:
             self.stats.inc_value(DUPLICATES + "url")
             raise DropItem(f"already stored in this crawl: {item.canonical_url}")
-        self.seen_urls.add(item.canonical_url)
+        self.seen_urls.add(key)
         if self.signer is not None and item.body_signature is None:
             item = replace(item, body_signature=self.signer.sign(item.body_text).to_text())
         return item

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.contracts import (
     ARTICLES_NEW,
+    ARTICLES_STALE,
     ARTICLES_UNCHANGED,
     ARTICLES_UPDATED,
     COMMENTS_DELETED,
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # repository.save_article's outcome -> the counter it adds to.
 OUTCOME_STATS = {"new": ARTICLES_NEW, "updated": ARTICLES_UPDATED, "unchanged": ARTICLES_UNCHANGED,
-                 "duplicate": DUPLICATES + "content"}
+                 "stale": ARTICLES_STALE, "duplicate": DUPLICATES + "content"}
 
 
 def near_duplicate_index(settings) -> NearDuplicateIndex | None:

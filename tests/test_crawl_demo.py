@@ -113,26 +113,80 @@ def test_second_crawl_adds_no_row(crawled):
     crawl_demo(site, db)
     assert _snapshot(db) == before
     runs = rows(db, "SELECT status, articles_new, articles_unchanged, comments_new FROM crawl_runs ORDER BY id")
-    assert len(runs) == 2 and runs[1] == ("finished", 0, 50, 0)
+    # Every article page answers unchanged: the 50 articles and the old URL of the edited one.
+    article_pages = rows(db, "SELECT count(*) FROM seen_urls")[0][0]
+    assert article_pages == 51
+    assert len(runs) == 2 and runs[1] == ("finished", 0, article_pages, 0)
 
 
-def test_scrapy_crawl_exports_items_with_comments(demo_site, tmp_path):
+def test_scrapy_crawl_exports_items_with_comments(demo_site, tmp_path, monkeypatch):
+    # An export that names no database writes none (crawler/addons/exportonly.py): no ./newsdesk.db.
+    monkeypatch.delenv("NEWSDESK_DATABASE_URL", raising=False)
     out = tmp_path / "items.jsonl"
-    result = run_scrapy("crawl", "news", "-a", f"url={demo_site.url}/", "-O", str(out), "-s", "NEWSDESK_STORE=0",
-                        "-s", "LOG_LEVEL=WARNING")
+    result = run_scrapy("crawl", "news", "-a", f"url={demo_site.url}/", "-O", str(out), "-s", "LOG_LEVEL=WARNING",
+                        cwd=tmp_path, env={"SCRAPY_SETTINGS_MODULE": "crawler.settings"})
     assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["items.jsonl"]
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(items) == 50
+    # One item per article page: the 50 articles, and the edited one's first version under its old URL.
+    assert len(items) == 51 and len({i["canonical_url"] for i in items}) == 50
     big = max(items, key=lambda i: len(i["comments"]))
     assert len(big["comments"]) == max(len(a["comments"]) for a in demo_site.articles)
     assert {"external_id", "parent_external_id", "author", "posted_at", "body_text"} <= set(big["comments"][0])
 
 
-def test_demo_command_prints_what_it_stored(tmp_path):
-    result = run_newsdesk("demo", "--db", str(tmp_path / "demo.db"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "total" in result.stdout and "50" in result.stdout and "665" in result.stdout
-    assert "articles new" in result.stdout
+def test_demo_twice_into_one_database_adds_no_row_and_keeps_every_url_alive(tmp_path):
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from conftest import start_newsdesk
+
+    db = tmp_path / "demo.db"
+    first = run_newsdesk("demo", "--db", str(db))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "total" in first.stdout and "50" in first.stdout and "665" in first.stdout
+    before = _snapshot(db)
+    address = first.stdout.split("serving at ", 1)[1].split()[0]
+
+    log = tmp_path / "serve.log"
+    second = start_newsdesk("demo", "--db", str(db), "--serve", log=log)
+    try:
+        deadline = time.monotonic() + 300
+        while "stays up at" not in log.read_text(encoding="utf-8"):
+            assert second.poll() is None, log.read_text(encoding="utf-8")[-3000:]
+            assert time.monotonic() < deadline, "demo --serve did not finish its crawl"
+            time.sleep(0.5)
+        output = log.read_text(encoding="utf-8")
+        # One address per database: the same port, so the same URLs, and nothing new stored.
+        assert f"demo site serving at {address}" in output
+        assert _snapshot(db) == before
+        runs = rows(db, "SELECT origin, status, articles_new, articles_unchanged, comments_new, stats_json "
+                        "FROM crawl_runs ORDER BY id")
+        assert [r[:3] for r in runs] == [("demo", "finished", 50), ("demo", "finished", 0)]
+        assert runs[1][3] == rows(db, "SELECT count(*) FROM seen_urls")[0][0] and runs[1][4] == 0
+        assert json.loads(runs[1][5])["newsdesk/not_modified"] >= 40  # known articles answered 304
+        # The next commands, exactly as they are to be typed.
+        for line in (f"export NEWSDESK_DEMO_URL={address}", f"newsdesk crawl demo --db {db}",
+                     f"newsdesk schedule --now --db {db}"):
+            assert f"  {line}\n" in output
+        # Every stored URL answers (newsdesk serve's source links work).
+        urls = {u for (u,) in rows(db, "SELECT url FROM articles UNION SELECT url FROM article_urls "
+                                       "UNION SELECT url FROM seen_urls")}
+        assert len(urls) >= 50
+        for url in sorted(urls):
+            assert url.startswith(address + "/")
+            with urllib.request.urlopen(url, timeout=30) as response:
+                assert response.status == 200, url
+    finally:
+        second.send_signal(signal.SIGINT)
+        try:
+            second.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.wait()
+    assert second.returncode == 0 and "Traceback" not in log.read_text(encoding="utf-8")
 
 
 def test_unknown_site_is_one_clear_error(tmp_path):
@@ -165,3 +219,41 @@ def test_unreachable_start_url_is_one_clear_error(tmp_path):
     assert result.returncode != 0
     assert "could not reach the site" in result.stderr and f"127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _pandas_reader(url: str):
+    """The read_sql of docs/database.md's pandas section, run as written against ``url``."""
+    import re
+
+    doc = (REPO / "docs" / "database.md").read_text(encoding="utf-8")
+    code = re.search(r"## In pandas.*?```python\n(.*?)```", doc, re.S).group(1)
+    assert '"sqlite:///newsdesk.db"' in code
+    namespace: dict = {}
+    exec(code.replace('"sqlite:///newsdesk.db"', repr(url)), namespace)  # noqa: S102 - the documented code
+    return namespace["read_sql"], namespace["engine"]
+
+
+def test_every_analyst_question_answers_on_the_demo_on_both_backends(crawled, pg_url):
+    pytest.importorskip("pandas")
+    from test_storage import QUESTIONS
+
+    from models.db import resolve_url
+
+    site, db, _ = crawled
+    crawl_demo(site, pg_url)
+    assert not any("://" in sql for _, _, sql in QUESTIONS)  # no question names one URL
+    frames = {}
+    for backend, url in (("sqlite", resolve_url(str(db))), ("postgresql", pg_url)):
+        read_sql, engine = _pandas_reader(url)
+        frames[backend] = {number: read_sql(sql) for number, _, sql in QUESTIONS}
+        engine.dispose()
+    assert len(QUESTIONS) == 10
+    for number, title, _ in QUESTIONS:
+        lite, pg = frames["sqlite"][number], frames["postgresql"][number]
+        assert len(lite) >= 1, f"question {number} ({title}) has no answer on the demo database"
+        assert len(lite) == len(pg), f"question {number}: {len(lite)} rows on SQLite, {len(pg)} on PostgreSQL"
+        assert dict(lite.dtypes.astype(str)) == dict(pg.dtypes.astype(str)), f"question {number}"
+    # The edited article (two versions) and the syndicated copy the demo site carries.
+    assert frames["sqlite"]["7"]["version_count"].min() == 2
+    assert frames["sqlite"]["8"]["duplicate_similarity"].iloc[0] > 0.9
+    assert str(frames["postgresql"]["5"]["posted_at"].dtype).endswith("UTC]")

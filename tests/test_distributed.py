@@ -136,7 +136,8 @@ def test_every_article_and_comment_is_stored_once(two_workers):
     stored = {t for (t,) in query(db, "SELECT title FROM articles")}
     assert stored == {a["title"] for a in site.articles}
     assert query(db, "SELECT count(*), count(DISTINCT (article_id, external_id)) FROM comments") == [(665, 665)]
-    assert query(db, "SELECT count(*) FROM articles WHERE duplicate_of_id IS NOT NULL") == [(0,)]
+    # The demo's one syndicated copy, linked once to its original.
+    assert query(db, "SELECT count(*) FROM articles WHERE duplicate_of_id IS NOT NULL") == [(1,)]
     # Every thread whole, whichever worker fetched which of its comment pages.
     counts = dict(query(db, "SELECT canonical_url, comment_count FROM articles"))
     for article in site.articles:
@@ -194,7 +195,8 @@ def test_next_distributed_crawl_starts_afresh(two_workers, redis_url, redis_pref
     assert result.returncode == 0, result.stderr[-3000:]
     last = query(db, "SELECT status, articles_new, articles_unchanged, comments_new FROM crawl_runs "
                      "ORDER BY id DESC LIMIT 1")
-    assert last == [("finished", 0, 50, 0)]
+    # Every article page unchanged: the 50 articles and the old URL of the edited one.
+    assert last == [("finished", 0, 51, 0)]
     assert query(db, "SELECT count(*) FROM articles") == [(50,)]
 
 

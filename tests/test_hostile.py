@@ -308,3 +308,23 @@ def test_a_crawl_stopped_mid_thread_stores_the_part_it_fetched(tmp_path):
     partial = stats["newsdesk/articles_stored_partial"]
     assert partial >= 1 and stats["newsdesk/comment_threads_failed/crawl_stopped_before_the_thread_was_fetched"] \
         == partial
+def test_runs_run_id_shows_why_pages_were_skipped_or_failed(hostile):
+    _, db, stats, output = hostile
+    (run_id,), = rows(db, "SELECT id FROM crawl_runs")
+    result = run_newsdesk("runs", str(run_id), "--db", str(db), timeout=60)
+    assert result.returncode == 0, result.stderr
+    shown = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 3 and cells[2].isdigit():
+            shown[(cells[0], cells[1])] = int(cells[2])
+    for key, value in stats.items():
+        for group, prefix in (("skipped", "newsdesk/skipped/"), ("errors", "newsdesk/errors/")):
+            if key.startswith(prefix) and value:
+                assert shown[(group, key[len(prefix):])] == value, key
+    assert ("errors", "http_500") in shown and any(group == "skipped" for group, _ in shown)
+    # A dropped item is one line (its URL and why), never Scrapy's "Dropped:" with the item's repr.
+    assert "Dropped:" not in output
+    assert all(len(line) < 500 for line in output.splitlines() if "INFO: dropped " in line)
+    # The progress line's queue, percentage and (while pages remain) ETA; the last one is complete.
+    assert "| queue 0 (+0 in flight) | 100% |" in output.split("done (finished):")[1].splitlines()[0]

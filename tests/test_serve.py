@@ -222,3 +222,101 @@ def test_builtin_app_on_sqlite_opens_the_file_read_only(sqlite_news):
     assert "readonly" in page.replace("-", "").replace(" ", "").lower()
     assert get("/browse/alembic_version")[0] == "404 Not Found"
     app.engine.dispose()
+
+
+def _comment_ids(url: str) -> dict[str, int]:
+    from sqlalchemy import text
+
+    with session_factory(url)() as session:
+        return dict(session.execute(text("SELECT external_id, id FROM comments WHERE article_id = 1")).all())
+
+
+def assert_thread_nested(dom: str, url: str) -> None:
+    """The seed thread as the page shows it: c2 answers c1 and c4 answers c2, so c4's element
+    sits inside c2's, inside c1's; c3 is a thread of its own, with c5 inside it."""
+    import lxml.html
+
+    ids = {ext: f"c{cid}" for ext, cid in _comment_ids(url).items()}
+    tree = lxml.html.fromstring(dom)
+
+    def ancestors(ext: str) -> list[str]:
+        return [li.get("id") for li in tree.get_element_by_id(ids[ext]).iterancestors("li")]
+
+    assert all(len(tree.xpath(f'//li[@id="{i}"]')) == 1 for i in ids.values())  # each comment once
+    assert ancestors("c4") == [ids["c2"], ids["c1"]]
+    assert ancestors("c2") == [ids["c1"]]
+    assert ancestors("c5") == [ids["c3"]] and ancestors("c1") == ancestors("c3") == []
+    assert "Bob, diplomacy is how Aleppo got here." in tree.get_element_by_id(ids["c4"]).text_content()
+
+
+def test_thread_view_is_nested_in_datasette_on_sqlite(sqlite_news, browser, tmp_path):
+    url = resolve_url(str(sqlite_news))
+    server = Server(str(sqlite_news))
+    try:
+        thread = browser.dom(server.url + "/-/thread/1")
+        assert SEED_TITLE in thread
+        assert_thread_nested(thread, url)
+        browser.screenshot(server.url + "/-/thread/1", tmp_path / "serve-datasette-thread.png", size="1000,1700")
+        # The comment_threads view itself shows the shape: a reply indented under its parent,
+        # the article's title a link to its thread page, times to the second.
+        view = browser.dom(server.url + "/news/comment_threads?article_id=1&_sort=position")
+        assert 'style="margin-left: 2.8em">Bob, diplomacy is how Aleppo' in view
+        assert 'href="/-/thread/1"' in view and ".000000" not in view
+        home = browser.dom(server.url + "/news")
+        for internal in ("article_lsh", "article_signatures", "alembic_version", "seen_urls", "crawl_locks"):
+            assert f'href="/news/{internal}"' not in home
+        assert 'href="/news/articles"' in home
+        overview = browser.dom(server.url + "/news/article_overview")
+        assert 'class="facet-info' in overview or "facet-results" in overview
+    finally:
+        server.stop()
+
+
+def test_thread_view_is_nested_in_the_builtin_app_on_postgresql(pg_url, browser, tmp_path):
+    server = Server(_seeded(pg_url))
+    try:
+        thread = browser.dom(server.url + "/article/1")
+        assert_thread_nested(thread, pg_url)
+        browser.screenshot(server.url + "/article/1", tmp_path / "serve-postgresql-thread.png", size="1000,1700")
+        # Datasette's ?sql= works here too, and the result comes as CSV.
+        page = browser.dom(server.url + "/sql?sql=SELECT+title+FROM+articles+ORDER+BY+id+LIMIT+1")
+        assert SEED_TITLE in page and 'href="/sql.csv?sql=SELECT%20title' in page
+    finally:
+        server.stop()
+
+
+def test_builtin_sql_page_answers_as_csv(sqlite_news):
+    import csv
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    from crawler.web.app import NewsdeskApp
+
+    app = NewsdeskApp(resolve_url(str(sqlite_news)))
+    environ = {"PATH_INFO": "/sql.csv", "QUERY_STRING": "sql=SELECT+title,+published_at+FROM+articles+ORDER+BY+id"}
+    setup_testing_defaults(environ)
+    headers = []
+    body = b"".join(app(environ, lambda status, h: headers.append((status, dict(h))))).decode()
+    app.engine.dispose()
+    assert headers[0][0] == "200 OK" and headers[0][1]["Content-Type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(body)))
+    assert table[0] == ["title", "published_at"] and table[1][0] == SEED_TITLE
+
+
+def test_day_axis_shows_gaps_and_keeps_labels_and_legend_clear():
+    import re
+
+    from crawler.web.charts import stacked_bars
+
+    days = ["2016-12-07", "2016-12-08", "2018-12-07"]
+    svg = stacked_bars(days, {"goldwater": [3, 1, 2], "dailyplanet": [0, 2, 1]})
+    bars = [float(x) for x in re.findall(r'<rect x="([\d.]+)"[^>]*><title>', svg)]
+    first_day, second_day, later = sorted(set(bars))
+    assert later - second_day > 100 * (second_day - first_day)  # two years of axis, not one bar's width
+    # Each x label ends at its tick and is rotated 35° to the left: it must start inside the picture.
+    for x, text in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" fill="#444" transform="rotate'
+                              r'\(-35[^"]*">([^<]+)</text>', svg):
+        assert float(x) - 7 * len(text) * 0.82 >= 0, text
+    legend_y = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="10" height="10"', svg)]
+    plot_top = min(float(y) for y in re.findall(r'<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)"', svg))
+    assert legend_y and max(legend_y) + 10 < plot_top  # the legend sits above the plot, off the axis

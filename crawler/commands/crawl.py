@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import argparse
+from urllib.parse import urlsplit
 
 from models.db import DatabaseUnavailable, check_connection, resolve_url
+from scrapy.settings import Settings
 
+from models.db import ensure_schema, resolve_url
+
+from .. import settings as project
 from ..contracts import EXIT_SKIPPED
 from ..runner import CrawlOutcome, run_crawl
 from ..sites import get_site
@@ -36,8 +41,25 @@ def parse_overrides(pairs: list[str]) -> dict:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise CommandError(f"-s expects NAME=VALUE, got {pair!r}", code=2)
+        check_setting_value(name, value)
         out[name] = value
     return out
+
+
+def check_setting_value(name: str, value: str) -> None:
+    """A value Scrapy will read as a number or a flag must be one: checked here, so that a typo
+    is one line now and not a traceback from deep inside the engine later."""
+    known = Settings()
+    known.setmodule(project)
+    default = known.get(name)
+    if isinstance(default, bool):
+        if value.strip().lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+            raise CommandError(f"-s {name}={value}: expects true or false (default {default})", code=2)
+    elif isinstance(default, (int, float)):
+        try:
+            float(value) if isinstance(default, float) or "." in value else int(value)
+        except ValueError:
+            raise CommandError(f"-s {name}={value}: expects a number (default {default})", code=2) from None
 
 
 def check_outcome(outcome: CrawlOutcome) -> None:
@@ -59,7 +81,15 @@ def run(args) -> int:
         check_connection(db_url)
     except DatabaseUnavailable as exc:  # the database is right but down: "could not do its job" (1), not 2
         raise CommandError(str(exc)) from None
+    if args.url is not None:
+        parts = urlsplit(args.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CommandError(f"--url {args.url!r} is not an http(s) URL", code=2)
     overrides = parse_overrides(args.set)
+    get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
+    if str(overrides.get("NEWSDESK_STORE", "1")).lower() not in ("0", "false", "no", "off"):
+        # An unreachable database is one line here, not four tracebacks from the engine's components.
+        ensure_schema(db_url)
     if args.redis:
         overrides["NEWSDESK_REDIS_URL"] = args.redis
     if args.wait is not None:
@@ -70,5 +100,8 @@ def run(args) -> int:
     if outcome.skipped:  # the lock extension has said why, naming the site and its holder
         return EXIT_SKIPPED
     check_outcome(outcome)
+    if args.url and (failed := [f for f in outcome.start_failures if f.startswith(args.url.rstrip("/"))]):
+        # The site's feeds or sitemaps may have answered; the page asked for did not.
+        raise CommandError("could not reach --url: " + "; ".join(failed))
     print_summary(db_url, outcome, site=args.site)
     return 0

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from models.db import resolve_url
 
 from ..sites import config_path, load_sites
-from . import add_db_argument
+from . import CommandError, add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -62,6 +62,8 @@ def newsdesk_command() -> list[str]:
 
 
 def run(args) -> int:
+    if args.log_dir and not os.path.isdir(args.log_dir):
+        raise CommandError(f"--log-dir {args.log_dir!r} is not a directory (create it first)", code=2)
     db_url = resolve_url(args.db)
     sites_file = config_path(args.sites).resolve()
     sites = load_sites(sites_file)

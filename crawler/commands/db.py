@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from models.db import current_revision, head_revision, resolve_url, upgrade
+from models.db import current_revision, head_revision, resolve_url, sqlite_file_missing, upgrade
 
 from . import add_db_argument
 
@@ -17,6 +17,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     url = resolve_url(args.db)
+    if args.action == "current" and sqlite_file_missing(url):
+        print("(empty)")  # as for an empty database, without creating the file by asking
+        return 0
     if args.action == "upgrade":
         upgrade(url)
     rev = current_revision(url)

@@ -4,13 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from sqlalchemy import select
-
 from models.db import resolve_url, session_factory
 from models.duplicates import duplicate_groups
-from models.tables import Site
 
-from . import CommandError, add_db_argument, require_database
+from . import CommandError, add_db_argument, require_database, require_site
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -38,9 +35,7 @@ def run(args) -> int:
     url = resolve_url(args.db)
     require_database(url)
     with session_factory(url)() as session:
-        if args.site:
-            if session.scalar(select(Site.id).where(Site.name == args.site)) is None:
-                raise CommandError(f"no site named {args.site!r} in the database")
+        require_site(session, args.site)
         groups = duplicate_groups(session, site=args.site, limit=args.limit or None)
     if args.json:
         for g in groups:

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import IO, Any, Iterable, Iterator
 
 from models import export as rows
-from models.db import get_engine, resolve_url
+from models.db import get_engine, resolve_url, session_factory
 from models.export import DATETIME_COLUMNS
 
-from . import CommandError, add_db_argument, require_database
+from . import CommandError, add_db_argument, require_database, require_site
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_BATCH_ROWS = 1000
@@ -159,7 +159,16 @@ def run(args) -> int:
             raise CommandError("--format parquet needs pyarrow: pip install 'newsdesk[parquet]'") from None
         if not args.output and sys.stdout.isatty():
             raise CommandError("Parquet is binary: give --output FILE or redirect stdout", code=2)
+    if args.output:
+        parent = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(parent):
+            raise CommandError(f"--output {args.output!r}: directory {parent} does not exist", code=2)
+        if os.path.isdir(args.output):
+            raise CommandError(f"--output {args.output!r} is a directory, not a file", code=2)
     require_database(url)
+    if args.site:
+        with session_factory(url)() as session:
+            require_site(session, args.site)
     started = time.monotonic()
     engine = get_engine(url)
     with engine.connect() as connection:

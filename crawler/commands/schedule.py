@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from models.db import resolve_url
+from models.db import resolve_url, sqlite_file_missing
 
 from ..scheduler import ScheduleOptions, SiteScheduler
 from ..schedules import stored_jobs
@@ -36,7 +36,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def print_jobs(db_url: str) -> int:
-    jobs = stored_jobs(db_url)
+    jobs = [] if sqlite_file_missing(db_url) else stored_jobs(db_url)
     if not jobs:
         print("no scheduled jobs in this database (start `newsdesk schedule` once)")
         return 0

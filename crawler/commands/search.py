@@ -6,13 +6,12 @@ import json
 import re
 from datetime import date
 
-from rich.console import Console
 from rich.text import Text
 
 from models.db import resolve_url, session_factory
 from models.search import search, search_comments
 
-from . import CommandError, add_db_argument, require_database
+from . import CommandError, add_db_argument, console, require_database, require_site
 
 # Control characters as highlight marks: they cannot occur in stored text, so they are
 # replaced by terminal styling without any escaping question.
@@ -53,6 +52,7 @@ def run(args) -> int:
         raise CommandError("--limit must be at least 1", code=2)
     require_database(url)
     with session_factory(url)() as session:
+        require_site(session, args.site)
         finder = search_comments if args.comments else search
         hits = finder(session, args.query, site=args.site, since=args.since, limit=args.limit,
                       marks=("", "") if args.json else MARKS)
@@ -61,9 +61,9 @@ def run(args) -> int:
             record = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in vars(hit).items()}
             print(json.dumps(record, ensure_ascii=False))
         return 0
-    console = Console(highlight=False)
+    out = console()
     if not hits:
-        console.print(f"no {'comments' if args.comments else 'articles'} match {args.query!r}")
+        out.print(f"no {'comments' if args.comments else 'articles'} match {args.query!r}")
         return 0
     for i, hit in enumerate(hits, 1):
         when = hit.published_at if not args.comments else hit.posted_at
@@ -77,7 +77,7 @@ def run(args) -> int:
             head.append(hit.title or "(untitled)", style="bold")
             link = hit.url
         head.append(f"  {hit.site} · {day} · rank {hit.rank:.3g}", style="dim")
-        console.print(head)
-        console.print(Text("    " + link, style="cyan"))
-        console.print(Text("    ") + _styled(hit.snippet))
+        out.print(head)
+        out.print(Text("    " + link, style="cyan"), soft_wrap=True)  # a URL is never broken
+        out.print(Text("    ") + _styled(hit.snippet))
     return 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +22,7 @@ from sqlalchemy.engine import make_url
 from crawler.web.app import make_app_server
 from models.db import resolve_url
 
-from . import CommandError, add_db_argument, require_database
+from . import CommandError, add_db_argument, port_number, require_database
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -68,14 +70,27 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description="Serve a read-only browser interface: Datasette for SQLite, newsdesk's "
                                    "own small app for PostgreSQL. Both have search and a charts page.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    p.add_argument("--port", type=port_number, default=8001, help="port (default 8001)")
     p.add_argument("--app", choices=["auto", "datasette", "builtin"], default="auto",
                    help="auto: Datasette for SQLite when installed, else the built-in app")
     add_db_argument(p)
     return p
 
 
-def datasette_metadata(db_name: str) -> dict:
+# What each analyst table offers as facets (Datasette's counts per value, one click to filter).
+FACETS = {
+    "article_overview": ["site", "section", "language"],
+    "comment_threads": ["site", "article_title"],
+    "daily_counts": ["site"],
+    "articles": ["section", "language"],
+    "comments": ["author"],
+    "crawl_runs": ["status", "origin"],
+    "article_versions": ["article_id"],
+}
+
+
+def datasette_metadata(db_name: str, internal: list[str] = ()) -> dict:
+    """``internal``: the database's tables that are bookkeeping, hidden from the table list."""
     return {
         "title": "newsdesk",
         "description_html": (
@@ -86,12 +101,15 @@ def datasette_metadata(db_name: str) -> dict:
             f"<a href=\"/{db_name}/article_overview\">All articles</a>"),
         "databases": {db_name: {
             "tables": {
-                **{name: {"description": text} for name, text in DESCRIPTIONS.items()},
+                **{name: {"description": text, **({"facets": FACETS[name]} if name in FACETS else {})}
+                   for name, text in DESCRIPTIONS.items()},
+                **{name: {"hidden": True} for name in internal},
                 "articles": {"description": DESCRIPTIONS["articles"], "fts_table": "articles_fts",
-                             "fts_pk": "id", "searchmode": "escaped"},
+                             "fts_pk": "id", "searchmode": "escaped", "facets": FACETS["articles"]},
                 "comments": {"description": DESCRIPTIONS["comments"], "fts_table": "comments_fts",
-                             "fts_pk": "id", "searchmode": "escaped"},
-                "alembic_version": {"hidden": True},
+                             "fts_pk": "id", "searchmode": "escaped", "facets": FACETS["comments"]},
+                "comment_threads": {"description": DESCRIPTIONS["comment_threads"], "facets": FACETS["comment_threads"],
+                                    "sort": "position"},
             },
             "queries": {
                 "search": {"title": "Search articles", "sql": SEARCH_SQL,
@@ -103,19 +121,29 @@ def datasette_metadata(db_name: str) -> dict:
     }
 
 
+def internal_tables(path: Path) -> list[str]:
+    """Every table of the file that is not one of the analysts' (DESCRIPTIONS): Alembic's, the
+    scheduler's, the locks, the re-crawl state, the near-duplicate index, FTS internals, and
+    whatever bookkeeping a later migration adds."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return sorted(n for n in names if n not in DESCRIPTIONS and n not in ("article_authors", "article_tags"))
+
+
 def run_datasette(path: Path, host: str, port: int) -> int:
     from datasette.cli import cli
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-serve-") as tmp:
         metadata = Path(tmp) / "metadata.json"
-        metadata.write_text(json.dumps(datasette_metadata(path.stem), indent=2))
+        metadata.write_text(json.dumps(datasette_metadata(path.stem, internal_tables(path)), indent=2))
         args = ["serve", str(path), "--host", host, "--port", str(port),
                 "--metadata", str(metadata),
                 "--plugins-dir", str(WEB / "datasette" / "plugins"),
                 "--template-dir", str(WEB / "datasette" / "templates"),
                 "--setting", "sql_time_limit_ms", "5000",
                 "--setting", "facet_time_limit_ms", "500",
-                "--setting", "suggest_facets", "off"]
+                "--setting", "suggest_facets", "off",
+                "--setting", "truncate_cells_html", "600"]
         print(f"newsdesk serve: Datasette on http://{host}:{port}/ (charts: /-/charts), read-only",
               file=sys.stderr, flush=True)
         try:
@@ -137,6 +165,23 @@ def run_builtin(url: str, host: str, port: int) -> int:
     return 0
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on before starting either app (Datasette's
+    server would otherwise end in a page of tracebacks)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CommandError(f"--host {host!r}: {exc.strerror}", code=2) from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers bind
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror} "
+                               "(another program, or a second `newsdesk serve`? choose another --port)") from None
+
+
 def run(args) -> int:
     url = resolve_url(args.db)
     require_database(url)
@@ -151,6 +196,7 @@ def run(args) -> int:
             if args.app == "datasette":
                 raise CommandError("Datasette is not installed: pip install 'newsdesk[serve]'") from None
             use_datasette = False
+    check_port_free(args.host, args.port)
     if use_datasette:
         return run_datasette(Path(make_url(url).database), args.host, args.port)
     return run_builtin(url, args.host, args.port)

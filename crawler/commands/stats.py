@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.table import Table
 
 from models import stats
 from models.db import resolve_url, session_factory
 
-from . import CommandError, add_db_argument, require_database
+from . import CommandError, add_db_argument, console, require_database, require_site
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -28,15 +27,16 @@ def _when(value) -> str:
 
 
 def run(args) -> int:
+    if args.days < 1:
+        raise CommandError("--days must be at least 1", code=2)
+    if args.runs < 0:
+        raise CommandError("--runs must be 0 or more", code=2)
     url = resolve_url(args.db)
     require_database(url)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 150)  # piped or captured: no wrapping of cells
+    out = console()
     with session_factory(url)() as session:
+        require_site(session, args.site)
         sites = stats.site_summaries(session, args.site)
-        if args.site and not sites:
-            raise CommandError(f"no site named {args.site!r} in the database")
         days = stats.daily(session, args.site, args.days)
         runs = stats.recent_runs(session, args.site, args.runs)
 
@@ -53,7 +53,7 @@ def run(args) -> int:
                       s.last_run_status or "never", _when(s.last_run_finished or s.last_run_started))
     if len(sites) > 1:
         table.add_row("[b]all sites[/b]", *(f"[b]{n}[/b]" for n in totals), "", "", "", "")
-    console.print(table)
+    out.print(table)
 
     table = Table(title=f"Per day (UTC, the last {args.days} days with activity)")
     for name, justify in (("day", "left"), ("site", "left"), ("articles", "right"),
@@ -63,7 +63,7 @@ def run(args) -> int:
         table.add_row(day, name, str(n_articles), str(n_dups), str(n_comments))
     if not days:
         table.add_row("–", "no articles yet", "", "", "")
-    console.print(table)
+    out.print(table)
 
     table = Table(title="Latest crawl runs")
     for name in ("run", "site", "status", "started", "finished", "pages", "new", "updated", "unchanged",
@@ -75,5 +75,5 @@ def run(args) -> int:
                       *map(str, r[5:]))
     if not runs:
         table.add_row("–", "no crawl runs yet", *[""] * 10)
-    console.print(table)
+    out.print(table)
     return 0

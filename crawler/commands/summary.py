@@ -2,24 +2,24 @@
 section, and the counters of the crawl's run."""
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 
 from models import queries
-from models.db import session_factory
+from models.db import display_url, session_factory
 from models.runs import RUN_COUNTERS
 
 from ..runner import CrawlOutcome
+from . import console as make_console
 
 
 def print_summary(db_url: str, outcome: CrawlOutcome, site: str | None = None) -> None:
-    console = Console()
+    console = make_console()
     with session_factory(db_url)() as session:
         totals = queries.totals(session, site)
         sections = queries.per_section(session, site)
         run = queries.last_run(session, outcome.run_id)
         # A long database URL as a table title wraps mid-word: it gets a line of its own.
-        console.print(f"Stored in {db_url}" + (f" for site {site!r}" if site else "") + ":")
+        console.print(f"Stored in {display_url(db_url)}" + (f" for site {site!r}" if site else "") + ":")
         table = Table()
         table.add_column("section")
         table.add_column("articles", justify="right")

@@ -126,6 +126,11 @@ class DemoSite:
         d = datetime.fromisoformat(a["published"])
         return f"/{d:%Y/%m/%d}/{a['slug']}/"
 
+    def previous_path_of(self, a) -> str:
+        """Where an edited article's first version is still served (its headline, and so its slug, changed):
+        a stale copy, no thread, no modification time, rel=canonical naming the current URL."""
+        return f"/{datetime.fromisoformat(a['published']):%Y/%m/%d}/{a['previous']['slug']}/"
+
     def newest(self) -> list[dict]:
         return sorted(self.articles, key=lambda a: a["published"], reverse=True)
 
@@ -179,6 +184,10 @@ class DemoSite:
         if m := re.fullmatch(r"/sitemap-posts-(\d{4})\.xml", path):
             rows = "".join(f"<url><loc>{self.url}{self.path_of(a)}</loc><lastmod>{a['modified'] or a['published']}"
                            f"</lastmod></url>" for a in newest if a["published"].startswith(m.group(1)))
+            # An edited article's old URL stays in the sitemap, as sitemaps keep what they once listed.
+            rows += "".join(f"<url><loc>{self.url}{self.previous_path_of(a)}</loc><lastmod>{a['published']}"
+                            f"</lastmod></url>" for a in newest
+                            if a.get("previous") and a["published"].startswith(m.group(1)))
             return 200, "application/xml", ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns='
                                             f'"http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</urlset>'), last
         if path == "/sitemap-sections.xml":
@@ -206,6 +215,9 @@ class DemoSite:
                     page = int(m.group(5) or 1)
                     if page <= len(self.comment_pages(a)):
                         return 200, html, self._article(a, page), self._aware(a["modified"] or a["published"])
+                if a.get("previous") and self.previous_path_of(a) == path:
+                    old = {**a, **a["previous"], "slug": a["slug"], "modified": None, "comments": []}
+                    return 200, html, self._article(old, 1), self._aware(a["published"])
         if path in ("/about/", "/contact/", "/privacy/"):
             return 200, html, self._layout(path.strip("/").title(), f"<h1>{path.strip('/').title()}</h1>"
                                            "<p>The Goldwater is a demo news site bundled with newsdesk.</p>"), None
@@ -284,6 +296,9 @@ class DemoSite:
             head += f'<meta property="article:published_time" content="{pub.replace(tzinfo=self.tz).isoformat()}">'
             head += f'<meta property="article:section" content="{a["section"]}">'
             head += "".join(f'<meta property="article:tag" content="{escape(t)}">' for t in a["tags"])
+        if a.get("modified"):
+            head += (f'<meta property="article:modified_time" '
+                     f'content="{datetime.fromisoformat(a["modified"]).replace(tzinfo=self.tz).isoformat()}">')
         authors = " and ".join(f'<a class="author" href="/author/{n.lower().replace(" ", "-")}/">{escape(n)}</a>'
                                for n in a["authors"])
         body = "".join(f"<p>{escape(p)}</p>" for p in a["body"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from scrapy.logformatter import LogFormatter
 from twisted.internet import error as net
 from twisted.web._newclient import ResponseNeverReceived
 
@@ -48,3 +49,16 @@ class QuietNetworkErrorsExtension:
             if not any(isinstance(f, QuietNetworkErrors) for f in logger.filters):
                 logger.addFilter(QuietNetworkErrors())
         return cls()
+
+
+class QuietLogFormatter(LogFormatter):
+    """Scrapy's LogFormatter (settings.LOG_FORMATTER), with a dropped item told in one line, its
+    URL and the reason, at INFO, instead of a WARNING carrying the whole item's repr: an article
+    with its thread is many kilobytes, and drops (a duplicate, not an article) are expected and
+    counted in the stats under their reason anyway."""
+
+    def dropped(self, item, exception, response, spider):
+        url = getattr(item, "url", None) or getattr(response, "url", None) or "?"
+        level = getattr(exception, "log_level", None) or logging.INFO
+        return {"level": getattr(logging, level) if isinstance(level, str) else level,
+                "msg": "dropped %(url)s: %(reason)s", "args": {"url": url, "reason": str(exception)}}

@@ -1,4 +1,9 @@
-"""Progress: one line per interval (pages, articles, comments, rate, errors) and a summary.
+"""Progress: one line per interval (pages, rate, queue, percentage, ETA, articles, comments,
+errors) and a summary.
+
+The percentage and ETA are of the work known so far: pages fetched over pages fetched plus
+those queued and in flight. A crawl discovers pages as it goes, so early on they are a
+lower bound that settles as the queue does.
 
 On a terminal the line is redrawn in place; otherwise it is a plain log line, so cron
 mails and CI logs stay readable.
@@ -26,9 +31,18 @@ from ..contracts import (
 logger = logging.getLogger("newsdesk.progress")
 
 
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
 class Progress:
-    def __init__(self, stats, interval: float, live: bool):
+    def __init__(self, stats, interval: float, live: bool, engine=None):
         self.stats = stats
+        self.engine = engine
         self.interval = interval
         self.live = live
         self.started = time.monotonic()
@@ -39,6 +53,7 @@ class Progress:
         mode = crawler.settings.get("NEWSDESK_PROGRESS")
         live = mode == "live" or (mode == "auto" and sys.stderr.isatty())
         ext = cls(crawler.stats, crawler.settings.getfloat("NEWSDESK_PROGRESS_INTERVAL"), live)
+        ext.crawler = crawler  # the engine exists once the crawl starts
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -51,9 +66,35 @@ class Progress:
         # Once per page given up on (crawler/downloadermiddlewares/failures.py), as crawl_runs.errors counts them.
         errors = total(s, ERRORS)
         skipped = total(s, SKIPPED)
-        return (f"pages {pages} ({pages / elapsed:.1f}/s) | articles {articles} "
+        return (f"pages {pages} ({pages / elapsed:.1f}/s){self.queue_part(pages, elapsed)} | articles {articles} "
                 f"(new {s.get(ARTICLES_NEW, 0)}) | comments {s.get(COMMENTS_SEEN, 0)} "
                 f"(new {s.get(COMMENTS_NEW, 0)}) | skipped {skipped} | errors {errors} | {elapsed:.0f}s")
+
+    def pending(self) -> tuple[int, int] | None:
+        """(requests queued, requests being downloaded), when the engine can say."""
+        engine = self.engine or getattr(getattr(self, "crawler", None), "engine", None)
+        scheduler = getattr(engine, "scheduler", None)
+        if scheduler is None:
+            return None
+        try:
+            queued = len(scheduler)
+        except TypeError:  # a scheduler without a length
+            return None
+        return queued, len(getattr(engine.downloader, "active", ()))
+
+    def queue_part(self, pages: int, elapsed: float) -> str:
+        pending = self.pending()
+        if pending is None:
+            return ""
+        queued, in_flight = pending
+        known = pages + queued + in_flight
+        part = f" | queue {queued} (+{in_flight} in flight)"
+        if known:
+            part += f" | {100 * pages / known:.0f}%"
+        if pages and (queued or in_flight):
+            seconds = (queued + in_flight) / (pages / elapsed)
+            part += f" | ETA {_duration(seconds)}"
+        return part
 
     def spider_opened(self, spider):
         self.started = time.monotonic()

@@ -43,6 +43,7 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         self.site_config: SiteConfig | None = None
         try:
             if site and url:
+                adhoc_site(url)  # refuses what is not an http(s) URL
                 self.site_config = replace(get_site(site, sites_file), start_urls=(url,))
             elif site:
                 self.site_config = get_site(site, sites_file)
@@ -70,6 +71,9 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.store_open_threads, signal=signals.spider_closed)
+        if spider.config_error:
+            # Nothing will be crawled: no database is opened (or created) to record it.
+            crawler.settings.set("NEWSDESK_STORE", False, priority=100)
         cfg = spider.site_config
         if cfg is not None:
             # Per-site politeness from sites.toml (AutoThrottle stays on).

@@ -11,6 +11,8 @@ the file is opened with ``mode=ro``.
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 import sys
@@ -32,6 +34,7 @@ from models.search import search, search_comments
 from models.threads import reading_order
 
 from .charts import charts_for
+from .thread import THREAD_CSS, nested_thread_html
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_ROWS = 50
@@ -63,6 +66,9 @@ def _highlight(snippet: str) -> Markup:
     return Markup(safe.replace(MARKS[0], "<mark>").replace(MARKS[1], "</mark>"))
 
 
+_STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+$")  # SQLite's text times
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -71,6 +77,8 @@ def _cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     value = str(value)
+    if _STORED_TIME.match(value):
+        return value[:19]
     return value if len(value) <= CELL_CHARS else value[:CELL_CHARS] + "…"
 
 
@@ -90,6 +98,7 @@ class NewsdeskApp:
             (re.compile(r"^/article/(\d+)$"), self.article),
             (re.compile(r"^/browse/(\w+)$"), self.browse),
             (re.compile(r"^/sql$"), self.sql),
+            (re.compile(r"^/sql\.csv$"), self.sql_csv),
         ]
 
     # --- WSGI -------------------------------------------------------------------------
@@ -103,11 +112,12 @@ class NewsdeskApp:
             m = pattern.match(path)
             if m:
                 try:
-                    status, body = handler(params, *m.groups())
+                    # (status, body) or (status, body, content type)
+                    status, body, *content_type = handler(params, *m.groups())
                 except DBAPIError as exc:
-                    status, body = "500 Internal Server Error", self.render(
-                        "error.html", message=str(exc.orig).strip().splitlines()[0])
-                return self._respond(start_response, status, body)
+                    status, body, content_type = "500 Internal Server Error", self.render(
+                        "error.html", message=str(exc.orig).strip().splitlines()[0]), []
+                return self._respond(start_response, status, body, *content_type)
         return self._respond(start_response, "404 Not Found", self.render("error.html", message=f"no page {path}"))
 
     @staticmethod
@@ -168,7 +178,8 @@ class NewsdeskApp:
             thread = reading_order([dict(r) for r in session.execute(text(
                 "SELECT id AS comment_id, parent_id, depth, author, posted_at, deleted_at, body_text "
                 "FROM comments WHERE article_id = :id ORDER BY id"), {"id": int(article_id)}).mappings()])
-        return "200 OK", self.render("article.html", a=row, body=body or "", thread=thread)
+        return "200 OK", self.render("article.html", a=row, body=body or "", thread=thread,
+                                     thread_html=Markup(nested_thread_html(thread)), thread_css=Markup(THREAD_CSS))
 
     def browse(self, params, name):
         if name not in VIEWS + TABLES:
@@ -194,8 +205,38 @@ class NewsdeskApp:
         pk = inspect(session.get_bind()).get_pk_constraint(name).get("constrained_columns") or []
         return ", ".join(pk) or "1"
 
+    @staticmethod
+    def _query_param(params) -> str:
+        # ?q= is this app's own; ?sql= is Datasette's, so a link copied from one works in the other.
+        return (params.get("q") or params.get("sql") or "").strip()
+
+    def sql_csv(self, params):
+        """The SQL page's result as CSV (all rows up to the limit, values as stored)."""
+        query = self._query_param(params)
+        columns, rows, error = self._run_sql(query) if query else ([], [], "no query (?sql=...)")
+        if error:
+            return "400 Bad Request", error + "\n", "text/plain; charset=utf-8"
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(v) if isinstance(v, (datetime, date)) else v for v in row] for row in rows])
+        return "200 OK", out.getvalue(), "text/csv; charset=utf-8"
+
+    def _run_sql(self, query: str):
+        with self.engine.connect() as conn:
+            if self.backend == "sqlite":
+                conn.exec_driver_sql("PRAGMA query_only = ON")
+            try:
+                result = conn.exec_driver_sql(query)
+            except DBAPIError as exc:
+                return [], [], str(exc.orig).strip()
+            columns = list(result.keys()) if result.returns_rows else []
+            rows = result.fetchmany(SQL_ROW_LIMIT) if result.returns_rows else []
+            conn.rollback()
+        return columns, rows, None
+
     def sql(self, params):
-        query = params.get("q", "").strip()
+        query = self._query_param(params)
         columns, rows, error, elapsed, truncated = [], [], None, None, False
         if query:
             started = time.monotonic()

@@ -5,6 +5,7 @@ label escaped; a ``<title>`` on each bar gives the exact number on hover.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from html import escape
 
 from models import stats
@@ -31,15 +32,28 @@ def _empty(width: int, height: int, message: str) -> str:
 
 def stacked_bars(days: list[str], series: dict[str, list[int]], *, width: int = 900, height: int = 320,
                  label: str = "articles per day") -> str:
-    """One bar per day, stacked by site (``series[site][i]`` belongs to ``days[i]``)."""
+    """One bar per day, stacked by site (``series[site][i]`` belongs to ``days[i]``).
+
+    The x axis is time: a day sits where its date falls between the first and the last, so a
+    gap of two years between two runs of articles shows as two years of empty axis.
+    """
     if not days:
         return _empty(width, height, "no articles yet")
-    left, right, top, bottom = 48, 12, 16, 64
+    dates = [date.fromisoformat(d[:10]) for d in days]
+    first, last = min(dates), max(dates)
+    span = (last - first).days + 1
+    # left: room for the first x label, which is rotated to the left of its tick; the legend
+    # sits above the plot, away from the rotated labels under it.
+    left, right, top, bottom = 76, 16, 34, 70
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for values in series.values()) for i in range(len(days))]
     y_max = _nice_max(max(totals) or 1)
-    step = plot_w / len(days)
-    bar_w = min(max(step * 0.8, 1), 48)
+    day_w = plot_w / span
+    bar_w = min(max(day_w * 0.8, 2), 48)
+
+    def x_of(d: date) -> float:
+        return left + (d - first).days * day_w + day_w / 2
+
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              f'aria-label="{escape(label)}" {FONT}>']
     for i in range(5):  # horizontal grid and y labels
@@ -48,8 +62,8 @@ def stacked_bars(days: list[str], series: dict[str, list[int]], *, width: int = 
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{value:.0f}</text>')
     colors = {site: PALETTE[i % len(PALETTE)] for i, site in enumerate(series)}
-    for i, day in enumerate(days):
-        x = left + i * step + (step - bar_w) / 2
+    for i, (day, d) in enumerate(zip(days, dates)):
+        x = x_of(d) - bar_w / 2
         base = top + plot_h
         for site, values in series.items():
             n = values[i]
@@ -59,16 +73,19 @@ def stacked_bars(days: list[str], series: dict[str, list[int]], *, width: int = 
             base -= h
             parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                          f'fill="{colors[site]}"><title>{escape(day)} · {escape(site)}: {n}</title></rect>')
-    every = max(1, round(len(days) / 12))
-    for i, day in enumerate(days):
-        if i % every == 0 or i == len(days) - 1:
-            x = left + i * step + step / 2
-            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="end" fill="#444" '
-                         f'transform="rotate(-35 {x:.1f} {top + plot_h + 14})">{escape(day)}</text>')
+    # Ticks at evenly spaced dates (every day when there are few), labelled under the axis.
+    ticks = span if span <= 12 else 8
+    tick_days = sorted({first + timedelta(days=round(k * (span - 1) / max(ticks - 1, 1))) for k in range(ticks)})
+    label_y = top + plot_h + 14
+    for d in tick_days:
+        x = x_of(d)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" stroke="#888"/>'
+                     f'<text x="{x:.1f}" y="{label_y}" text-anchor="end" fill="#444" '
+                     f'transform="rotate(-35 {x:.1f} {label_y})">{d.isoformat()}</text>')
     lx = left
-    for site, color in colors.items():  # legend
-        parts.append(f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{lx + 14}" y="{height - 5}" fill="#222">{escape(site)}</text>')
+    for site, color in colors.items():  # legend, above the plot
+        parts.append(f'<rect x="{lx}" y="6" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{lx + 14}" y="15" fill="#222">{escape(site)}</text>')
         lx += 24 + 7 * len(site)
     parts.append("</svg>")
     return "".join(parts)
@@ -136,7 +153,8 @@ def charts_for(session, site: str | None = None, days: int = 60) -> list[dict[st
     authors = stats.top_authors(session, site)
     return [
         {"title": "Articles per day per site",
-         "note": f"the last {days} days that have articles, by publication day (UTC); hover a bar for its count",
+         "note": f"the last {days} days that have articles, by publication day (UTC), on a time axis "
+                 "(days without articles are empty space); hover a bar for its count",
          "svg": stacked_bars(day_list, series)},
         {"title": "Comments per article",
          "note": "how many articles have how many visible comments",
