@@ -24,6 +24,8 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from ..extract import NotAnArticle, looks_like_article, parse_article
+from ..extract.alternate import alternate_json_url, times_from_alternate
+from ..extract.classify import kind_of
 from ..extract.page import Page
 from ..charset import page_encoding
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
@@ -36,6 +38,7 @@ except ImportError:  # pragma: no cover - only while that package is being writt
 
 # Comment pages are reached through the article, never as listings.
 _COMMENT_PAGE = re.compile(r"/comment-page-\d+/?|[?&]cpage=\d+|[?&]replytocom=")
+_COMMENT_PAGE_SUFFIX = re.compile(r"/comment-page-\d+/?(?=$|[?#])")
 _NON_PAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4|avi|mov|woff2?|ttf|xml\.gz)$", re.I)
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 
@@ -247,13 +250,20 @@ class NewsSpider(scrapy.Spider):
             return
         yield from self.follow_links(response)
         if self.is_article_url(response.url) is False:
-            self.crawler.stats.inc_value("newsdesk/listings")
+            self.not_an_article(response, "not an article URL (the site's article_patterns)")
             return
-        is_article, _ = looks_like_article(page)
+        is_article, reason = looks_like_article(page)
         if is_article:
             yield from self.article_from(page, response)
         else:
-            self.crawler.stats.inc_value("newsdesk/listings")
+            self.not_an_article(response, reason)
+
+    def not_an_article(self, response, reason: str) -> None:
+        """A listing, archive, home, tag, search or error page: its links are followed, it is never stored."""
+        stats = self.crawler.stats
+        stats.inc_value("newsdesk/skipped/not_an_article")
+        stats.inc_value(f"newsdesk/not_an_article/{kind_of(reason)}")
+        self.logger.debug("not an article: %s (%s)", response.url, reason)
 
     def parse_article(self, response):
         page = self.page_from(response)
@@ -276,6 +286,9 @@ class NewsSpider(scrapy.Spider):
             return
         # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
         declared = page.tree.xpath("//link[@rel='canonical']/@href")
+        # A block theme renders the thread before <head>, so WordPress names the comment page it
+        # showed as the canonical URL of the post itself: the article is the URL without it.
+        declared = [_COMMENT_PAGE_SUFFIX.sub("/", d) for d in declared[:1]]
         item = replace(item, canonical_url=canonical_for_page(
             response.url, declared[0] if declared else None, extra_tracking=self.extra_tracking,
             trailing_slash=self.site_config.trailing_slash))
@@ -287,7 +300,27 @@ class NewsSpider(scrapy.Spider):
             return
         state = {"item": item, "threads": [], "pending": [], "seen": {response.url}, "errors": []}
         self._add_thread(state, self._safe(lambda: extract_comments(page, self.comment_endpoints), state))
+        if url := alternate_json_url(page):
+            # The post's own JSON (WordPress's REST route) has its UTC times; then the thread.
+            yield scrapy.Request(url, callback=self.parse_alternate, errback=self.alternate_failed,
+                                 dont_filter=True, priority=30, cb_kwargs={"state": state},
+                                 meta={"kind": "article_data"})
+            return
         yield from self._next_comment_request(state)
+
+    def parse_alternate(self, response, state):
+        published, modified = times_from_alternate(response.body)
+        item = state["item"]
+        if published is not None:
+            state["item"] = item = replace(item, published_at=published)
+            self.crawler.stats.inc_value("newsdesk/article_data")
+        if modified is not None and (item.published_at is None or modified >= item.published_at):
+            state["item"] = replace(item, modified_at=modified)
+        yield from self._next_comment_request(state)
+
+    def alternate_failed(self, failure):
+        self.crawler.stats.inc_value("newsdesk/article_data_failed")
+        yield from self._next_comment_request(failure.request.cb_kwargs["state"])
 
     # --- comment threads ---------------------------------------------------------------
 

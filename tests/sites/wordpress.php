@@ -29,6 +29,8 @@ global $wpdb;
 foreach ($spec['options'] as $name => $value) {
     update_option($name, $value);
 }
+global $wp_rewrite;
+$wp_rewrite->init();  // the new permalink structure (and its trailing slash) for get_permalink() below
 switch_theme($spec['theme']);
 // The installer's sample content is not part of the site.
 wp_delete_post(1, true);

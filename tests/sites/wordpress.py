@@ -380,8 +380,11 @@ class WordPressSite:
         spec_file.write_text(json.dumps(build_spec(host), ensure_ascii=False))
         self._php("install", spec_file)
         self.created = self._php("populate", spec_file)
+        # A session of its own: prefork's shutdown signals its whole process group (it would
+        # take the test run with it).
         self._apache = subprocess.Popen(["apache2", "-f", str(self._apache_config()), "-DFOREGROUND"],
-                                        stdout=subprocess.DEVNULL, stderr=open(self.workdir / "apache-start.log", "w"))
+                                        stdout=subprocess.DEVNULL, stderr=open(self.workdir / "apache-start.log", "w"),
+                                        start_new_session=True)
         try:
             _wait(lambda: _port_open(self.port) or self._apache.poll() is not None, 30, "Apache")
             if self._apache.poll() is not None:
@@ -393,7 +396,7 @@ class WordPressSite:
 
     def stop(self) -> None:
         if self._apache is not None and self._apache.poll() is None:
-            self._apache.terminate()  # SIGTERM to the parent stops its children too
+            self._apache.terminate()  # SIGTERM to the parent stops its children too (graceful-stop: SIGWINCH)
             try:
                 self._apache.wait(30)
             except subprocess.TimeoutExpired:
@@ -451,11 +454,77 @@ def _utc(value: str) -> datetime | None:
     return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
 
 
+# --- saved pages for the classification set ---------------------------------------------
+
+SAVED_HOST = "harbour-herald.example"
+
+
+def non_article_paths(truth: dict) -> dict[str, str]:
+    """Every kind of page a WordPress site serves besides its posts: path -> kind."""
+    post = next(p for p in truth["posts"].values() if p["type"] == "post" and p["status"] == "publish"
+                and not p["protected"])
+    y, m, d = post["url"].split("/")[3:6]
+    protected = next(p for p in truth["posts"].values() if p["protected"])
+    paths = {"/": "home", "/page/2/": "home (page 2)", "/page/9/": "home (last page)",
+             "/category/politics/": "category", "/category/politics/page/2/": "category (page 2)",
+             "/tag/budget/": "tag", "/tag/harbour/page/2/": "tag (page 2)", "/author/tbaker/": "author",
+             "/author/sdelacruz/page/2/": "author (page 2)", f"/{y}/": "year archive", f"/{y}/{m}/": "month archive",
+             f"/{y}/{m}/{d}/": "day archive", "/?s=ferry+terminal": "search results",
+             "/?s=zeppelin": "search, no results", "/no-such-story/": "error 404",
+             "/about/": "static page", "/contact/": "static page", "/archives/": "static page (archive blocks)",
+             "/" + protected["url"].split("/", 3)[3]: "password-protected post"}
+    for url in truth["attachments"]:
+        paths["/" + url.split("/", 3)[3]] = "attachment page"
+    return paths
+
+
+def save_pages(site: WordPressSite, dest: Path, themes=("twentytwentythree", "twentytwentyone")) -> dict:
+    """Fetch every non-article page under each theme into DEST/wordpress-THEME-*.html.gz; the labels."""
+    import gzip
+    import re
+    import urllib.error
+    import urllib.request
+
+    labels = {}
+    truth = site.truth()
+    for theme in themes:
+        if not (WP_ROOT / "wp-content/themes" / theme).exists():
+            continue
+        site.sql(f"UPDATE wp_options SET option_value = '{theme}' WHERE option_name IN ('template', 'stylesheet')",
+                 site.db)
+        for path, kind in non_article_paths(truth).items():
+            try:
+                body = urllib.request.urlopen(site.url.rstrip("/") + path, timeout=60).read()
+            except urllib.error.HTTPError as exc:  # the 404 page is a page too
+                body = exc.read()
+            name = f"wordpress-{theme}-" + (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home")
+            body = body.replace(f"127.0.0.1:{site.port}".encode(), SAVED_HOST.encode())
+            (dest / f"{name}.html.gz").write_bytes(gzip.compress(body, mtime=0))
+            labels[f"{name}.html.gz"] = {"url": f"http://{SAVED_HOST}{path}", "kind": kind,
+                                         "from": f"WordPress 6.1 (Debian), theme {theme}"}
+    site.sql("UPDATE wp_options SET option_value = 'twentytwentythree' WHERE option_name IN ('template', 'stylesheet')",
+             site.db)
+    return labels
+
+
 if __name__ == "__main__":
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--save", type=Path, help="save its non-article pages into this folder (labels.json)")
+    args = parser.parse_args()
     with WordPressSite() as site:
-        print(f"serving {site.url} (Ctrl-C stops it)", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        if args.save:
+            labels_file = args.save / "labels.json"
+            labels = json.loads(labels_file.read_text()) if labels_file.exists() else {}
+            labels.update(save_pages(site, args.save))
+            labels_file.write_text(json.dumps(dict(sorted(labels.items())), indent=1, ensure_ascii=False) + "\n")
+            print(f"saved {len(labels)} labelled pages in {args.save}", file=sys.stderr)
+        else:
+            print(f"serving {site.url} (Ctrl-C stops it)", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
