@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from .bylines import IN_PAGE_FURNITURE, byline
 from .metadata import extract_authors, extract_body, extract_title
 from .page import Page
-from .sources import ARTICLE_TYPES, element_text, json_ld_article
+from .sources import ARTICLE_TYPES, element_text
 from .xpaths import NOT_FOUND
 
 # --- 2. CMS body classes ------------------------------------------------------------------
@@ -40,13 +40,15 @@ _ARTICLE_CLASSES = {"single-post", "post-template", "page-node-type-article", "n
                     "page-node-type-story", "node-type-story", "node-type-blog", "view-article", "single-format-standard"}
 _ARTICLE_CLASS_PREFIXES = ("postid-", "single-format-")
 _LISTING_CLASSES = {
-    "archive": "an archive", "category": "a category page", "tag": "a tag page", "author": "an author page",
+    # the most specific first: WordPress's category page is "archive category", its page 2 "archive paged category"
+    "category": "a category page", "tag": "a tag page", "author": "an author page",
     "date": "a date archive", "search": "a search page", "search-results": "a search page",
-    "search-no-results": "a search page", "paged": "a page of a listing", "home-template": "the home page", "tag-template": "a tag page",
+    "search-no-results": "a search page", "home-template": "the home page", "tag-template": "a tag page",
     "author-template": "an author page", "path-frontpage": "the home page", "page-taxonomy": "a category page",
     "path-taxonomy": "a category page", "page-search": "a search page", "view-category": "a category page",
     "view-featured": "the home page", "view-archive": "an archive", "view-tag": "a tag page",
     "view-search": "a search page", "view-categories": "a category page", "tax-": "a category page",
+    "archive": "an archive", "paged": "a page of a listing",
 }
 _OTHER_CLASSES = {"attachment": "an attachment page", "error404": "an error page (not found)",
                   "post-password-required": "password-protected content"}
@@ -65,14 +67,14 @@ _ARCHIVE_TITLE = re.compile(
     r"|(?:archives?|archiv|archivo|archivio|archief)\s*$|(?:archives?|archivio) (?:de|des|du|di|del)\b"
     r"|(?:search results?|results|suchergebnisse|résultats de (?:la )?recherche|resultados de (?:la )?búsqueda)"
     r"(?: for| für| pour| para)?\b|(?:all )?(?:posts|stories|articles|entries|beiträge|artikel) "
-    r"(?:by|tagged|in|from|about|von|zu|mit dem schlagwort)\b)", re.I)
+    r"(?:by|tagged|in|from|about|von|zu|mit dem schlagwort)\b)", re.IGNORECASE)
 
 # --- 5. URL shape ----------------------------------------------------------------------------
 _DATE_ONLY_PATH = re.compile(r"^/(?:[^/]+/)?(?:19|20)\d{2}/(?:\d{1,2}/){0,2}$")
 _PAGINATED_PATH = re.compile(r"/page/\d+/?$|/seite/\d+/?$|/pagina/\d+/?$")
 _TAXONOMY_PATH = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]{2})?/)?(?:tag|tags|category|categories|author|authors|"
                             r"topic|topics|archive|archives|search|schlagwort|kategorie|thema|themen|autor|"
-                            r"categoria|categorie|etiqueta|tema|auteur|rubrique)(?:/[^/]+){0,2}/?$", re.I)
+                            r"categoria|categorie|etiqueta|tema|auteur|rubrique)(?:/[^/]+){0,2}/?$", re.IGNORECASE)
 # The site's own furniture pages, in the languages the sets have.
 _SITE_PAGES = {"about", "about-us", "contact", "contact-us", "contacts", "kontakt", "impressum", "imprint", "privacy",
                "privacy-policy", "datenschutz", "datenschutzerklaerung", "terms", "terms-of-use", "terms-of-service",
@@ -90,11 +92,11 @@ _FURNITURE_TAGS = {"nav", "aside", "footer"}
 _FURNITURE_WORDS = re.compile(
     r"related|recommend|popular|trending|sidebar|widget|more|also|promo|outbrain|taboola|rail|newsletter|"
     r"comment|footer|menu|nav|read-?next|next-?up|carousel|slider|mega|dropdown|share|breadcrumb|masthead|"
-    r"site-header|banner|sponsor|partner", re.I)
+    r"site-header|banner|sponsor|partner", re.IGNORECASE)
 _HEADLINE_LINKS = ("//h2//a[@href] | //h3//a[@href] | //h4//a[@href] | //a[@href][.//h2 or .//h3 or .//h4] | "
                    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-title ') or "
                    "contains(@class, 'post-title') or contains(@class, 'wp-block-post-title')]//a[@href]")
-_ENTRY = re.compile(r"\b(?:post|entry|teaser|card|story|item|article|result|hentry|type-post)\b", re.I)
+_ENTRY = re.compile(r"\b(?:post|entry|teaser|card|story|item|article|result|hentry|type-post)\b", re.IGNORECASE)
 _PAGINATION = ("//link[@rel='next'] | //a[@rel='next'] | //*[contains(@class, 'pagination') or "
                "contains(@class, 'page-numbers') or contains(@class, 'nav-links') or "
                "contains(@class, 'wp-block-query-pagination') or contains(@class, 'pager')]//a[@href]")
@@ -104,8 +106,8 @@ _WORDS = re.compile(r"\w+")
 # A story's URL: a slug of several words, or a long numeric id (/2024/05/09/night-bus-routes-cut/,
 # /politics/article-123456.html), not a word or two (/about/, /section/politics/).
 _STORY_ID = re.compile(r"(?:^|&)(?:(?:p|id|idx|no|nid|aid|sid|article(?:_?id)?|story(?:_?id)?|news_?id|artikel)=\d+"
-                       r"|article\d+)", re.I)  # ?p=123 (WordPress), ?article123 (SPIP)
-_STORY_SLUG = re.compile(r"/[^/?#]*\w+[-_]\w+[-_]\w+[^/]*/?$|\d{5,}[^/]*/?$", re.U)
+                       r"|article\d+)", re.IGNORECASE)  # ?p=123 (WordPress), ?article123 (SPIP)
+_STORY_SLUG = re.compile(r"/[^/?#]*\w+[-_]\w+[-_]\w+[^/]*/?$|\d{5,}[^/]*/?$", re.UNICODE)
 
 
 def looks_like_article(page: Page) -> tuple[bool, str]:

@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -334,7 +334,7 @@ class WordPressSite:
             f"LoadModule php_module {php}",
             f'ServerRoot "{self.workdir}"', "ServerName 127.0.0.1", f"Listen 127.0.0.1:{self.port}",
             f"PidFile {self.workdir}/apache.pid", f"ErrorLog {self.workdir}/apache-error.log",
-            f'LogFormat "%h %t \\"%r\\" %>s %b" short', f"CustomLog {self.workdir}/apache-access.log short",
+            'LogFormat "%h %t \\"%r\\" %>s %b" short', f"CustomLog {self.workdir}/apache-access.log short",
             f"DefaultRuntimeDir {self.workdir}", f"Mutex file:{self.workdir} default",
             "User www-data", "Group www-data",
             "StartServers 2", "MinSpareServers 1", "MaxSpareServers 4", "MaxRequestWorkers 8",
@@ -356,7 +356,7 @@ class WordPressSite:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def start(self) -> "WordPressSite":
+    def start(self) -> WordPressSite:
         ensure_packages()
         self._ensure_mariadb()
         password = f"pw{self.port}"
@@ -415,7 +415,7 @@ class WordPressSite:
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "WordPressSite":
+    def __enter__(self) -> WordPressSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -451,7 +451,7 @@ class WordPressSite:
 def _utc(value: str) -> datetime | None:
     if not value or value.startswith("0000"):
         return None
-    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
 # --- saved pages for the classification set ---------------------------------------------
