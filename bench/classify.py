@@ -227,19 +227,23 @@ def main(argv=None) -> int:
         total_base.update(base)
     rows.append(("all", total, total_base))
 
-    def pr(c: Counter) -> tuple[str, str]:
-        precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else float("nan")
-        recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else float("nan")
-        return f"{precision:.3f}", f"{recall:.3f}"
+    def pr(c: Counter) -> tuple[str, str, str]:
+        def ratio(a, b):
+            return f"{a / b:.3f}" if b else "-"
+        return (ratio(c["tp"], c["tp"] + c["fp"]), ratio(c["tp"], c["tp"] + c["fn"]),
+                ratio(c["tn"], c["tn"] + c["fp"]))
 
-    print("| set | pages | articles | not articles | precision | recall | baseline precision | baseline recall |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| set | pages | articles | not articles | precision | recall | non-articles kept out "
+          "| baseline precision | baseline recall | baseline kept out |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, c, b in rows:
-        p, r = pr(c)
-        bp, br = pr(b) if b is not None else ("", "")
-        print(f"| {name} | {sum(c.values())} | {c['tp'] + c['fn']} | {c['fp'] + c['tn']} | {p} | {r} | {bp} | {br} |")
+        p, r, k = pr(c)
+        bp, br, bk = pr(b) if b is not None else ("", "", "")
+        print(f"| {name} | {sum(c.values())} | {c['tp'] + c['fn']} | {c['fp'] + c['tn']} | {p} | {r} | {k} "
+              f"| {bp} | {br} | {bk} |")
     print(f"\n(precision: of the pages called articles, how many are; recall: of the articles, how many are "
-          f"called articles; {time.monotonic() - started:.0f} s)")
+          f"called articles; kept out: of the other pages, how many are not called articles; "
+          f"{time.monotonic() - started:.0f} s)")
     if args.errors:
         for name, cell, key, url, reason in misses:
             print(f"{name}\t{'false article' if cell == 'fp' else 'missed article'}\t{key}\t{url}\t{reason}")
