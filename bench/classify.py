@@ -126,13 +126,13 @@ def walk(base: str, is_article, limit: int = 400, skip=lambda url: False):
 
 def demo_pages(name: str):
     """An article's other comment pages (?page=2, ?talk=2) are that article: labelled by the path."""
-    from crawler.demosite import open_site
+    from sites import open_site  # tests/sites: the demo site and the test-only forum and hostile sites
 
     with open_site(name) as site:
         articles = {site.url + site.path_of(a) for a in site.articles}
         skip = lambda url: False
         if name == "hostile":
-            from crawler.demosite.hostile import CASE_DATE, CASES
+            from sites.hostile import CASE_DATE, CASES
 
             # The hostile site's article-like cases that a crawl reads as articles; the huge
             # transcripts never reach the classifier (cut by the download size limit).
