@@ -126,7 +126,9 @@ def walk(base: str, is_article, limit: int = 400, skip=lambda url: False):
 
 def demo_pages(name: str):
     """An article's other comment pages (?page=2, ?talk=2) are that article: labelled by the path."""
-    from sites import open_site  # tests/sites: the demo site and the test-only forum and hostile sites
+    from sites import (
+        open_site,  # tests/sites: the demo site and the test-only forum and hostile sites
+    )
 
     with open_site(name) as site:
         articles = {site.url + site.path_of(a) for a in site.articles}

@@ -71,7 +71,8 @@ def ensure_packages() -> None:
     php_module = glob.glob(str(MODULES / "libphp*.so"))
     if (WP_ROOT / "wp-load.php").exists() and shutil.which("apache2") and php_module and shutil.which("mariadb") \
             and (WP_ROOT / "wp-content/themes/twentytwentythree").exists() and shutil.which("php") \
-            and glob.glob("/etc/php/*/mods-available/simplexml.ini"):  # php-xml: the core sitemaps need it
+            and glob.glob("/etc/php/*/mods-available/simplexml.ini") \
+            and glob.glob("/etc/php/*/mods-available/mysqli.ini"):  # php-xml (core sitemaps), php-mysql
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise WordPressUnavailable("WordPress packages missing and apt-get cannot install them (not root)")
