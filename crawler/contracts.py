@@ -23,6 +23,7 @@ class Kind:
     ARTICLE = "article"  # a URL the site's article_patterns call an article
     PAGE = "page"  # an in-site link the page itself must classify (article or listing)
     COMMENTS = "comments"  # a further page of an article's comment thread
+    ARTICLE_DATA = "article_data"  # the article's own JSON the page links (WordPress's REST post: its UTC times)
 
 
 # Requests that may lead to an article (and may be answered from what a re-crawl knows).
@@ -57,6 +58,12 @@ ERRORS = "newsdesk/errors/"  # + reason: pages (and stores) given up on, once ea
 SKIPPED = "newsdesk/skipped/"  # + reason: pages left out on purpose (not HTML, too large, a trap, ...)
 STORE_RETRIES = "newsdesk/store_retries"  # writes tried again after the database went away
 LISTINGS = "newsdesk/listings"
+# Pages the classifier (crawler/extract/classify.py) found not to be articles: the total among the
+# skipped, and each kind of page (tag_page, date_archive, home_page, ...) under the prefix.
+NOT_AN_ARTICLE = SKIPPED + "not_an_article"
+NOT_AN_ARTICLE_KIND = "newsdesk/not_an_article/"
+ARTICLE_DATA = "newsdesk/article_data"  # article JSON documents read (times taken from them)
+ARTICLE_DATA_FAILED = "newsdesk/article_data_failed"
 FEEDS = "newsdesk/feeds"
 SITEMAPS = "newsdesk/sitemaps"
 START_FAILURES = "newsdesk/start_failures"

@@ -131,7 +131,7 @@ def test_pages_that_are_not_articles_get_one_clear_line_and_a_failing_exit(site,
     assert "Traceback" not in result.stderr
     errors = result.stderr.strip().split("\n")
     assert errors == [
-        f"newsdesk extract: {listing}: not an article: a listing page (repeated headline links)",
+        f"newsdesk extract: {listing}: not an article: the home page (URL)",
         f"newsdesk extract: {missing}: not an article: HTTP 404 Not Found",
         f"newsdesk extract: {saved_404}: not an article: an error page (not found)",
         f"newsdesk extract: {pdf}: not an article: a PDF document, not HTML",

@@ -18,6 +18,9 @@ from w3lib.encoding import html_to_unicode
 from .rules import SiteRules
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 class NotAnArticle(ValueError):
     """The page is not an article (listing, error page, empty, not HTML); .reason says why."""
 
@@ -153,6 +156,8 @@ class Page:
             text = body
         if not text.strip():
             raise NotHTML("empty document")
+        # XHTML's <?xml ... encoding="..."?> is only for bytes: lxml refuses it in decoded text.
+        text = _XML_DECLARATION.sub("", text, count=1)
         try:
             tree = lxml.html.document_fromstring(text, parser=_PARSER)
         except (etree.ParserError, ValueError) as exc:

@@ -21,8 +21,21 @@ from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from ..charset import page_encoding
-from ..contracts import ARTICLE_PAGES, LISTINGS, SKIPPED, Kind, reason_key
+from ..contracts import (
+    ARTICLE_DATA,
+    ARTICLE_DATA_FAILED,
+    ARTICLE_PAGES,
+    ERRORS,
+    LISTINGS,
+    NOT_AN_ARTICLE,
+    NOT_AN_ARTICLE_KIND,
+    SKIPPED,
+    Kind,
+    reason_key,
+)
 from ..extract import NotAnArticle, looks_like_article, parse_article
+from ..extract.alternate import alternate_json_url, times_from_alternate
+from ..extract.classify import kind_of
 from ..extract.page import Page
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import InvalidURL, canonical_for_page, canonical_url, tracking_params
@@ -30,6 +43,7 @@ from .discovery import COMMENT_PAGE, Discovery, guarded
 from .threads import CommentThreads
 
 WEB_SCHEMES = ("http", "https")
+_COMMENT_PAGE_SUFFIX = re.compile(r"/comment-page-\d+/?(?=$|[?#])")
 _NON_PAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4|avi|mov|woff2?|ttf|xml\.gz)$", re.I)
 
 
@@ -172,13 +186,21 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             return
         yield from self.follow_links(response, page)
         if self.is_article_url(response.url) is False:
-            self.crawler.stats.inc_value(LISTINGS)
+            self.not_an_article(response, "not an article URL (the site's article_patterns)")
             return
-        is_article, _ = looks_like_article(page)
+        is_article, reason = looks_like_article(page)
         if is_article:
             yield from self.article_from(page, response)
         else:
-            self.crawler.stats.inc_value(LISTINGS)
+            self.not_an_article(response, reason)
+
+    def not_an_article(self, response, reason: str) -> None:
+        """A listing, archive, home, tag, search or error page: its links are followed, it is never stored."""
+        stats = self.crawler.stats
+        stats.inc_value(LISTINGS)
+        stats.inc_value(NOT_AN_ARTICLE)
+        stats.inc_value(NOT_AN_ARTICLE_KIND + kind_of(reason))
+        self.logger.debug("not an article: %s (%s)", response.url, reason)
 
     @guarded
     def parse_article(self, response):
@@ -199,13 +221,36 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         # Anything else a page makes the extractor raise: counted by @guarded (errors/extraction).
         # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
         declared = page.tree.xpath("//link[@rel='canonical']/@href")
+        # A block theme renders the thread before <head>, so WordPress names the comment page it
+        # showed as the canonical URL of the post itself: the article is the URL without it.
+        declared = [_COMMENT_PAGE_SUFFIX.sub("/", d) for d in declared[:1]]
         item = replace(item, canonical_url=canonical_for_page(
             response.url, declared[0] if declared else None, extra_tracking=self.extra_tracking,
             trailing_slash=self.site_config.trailing_slash))
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
         stats.inc_value(ARTICLE_PAGES)
+        if url := alternate_json_url(page):
+            # The post's own JSON (WordPress's REST route) has its UTC times; then the thread.
+            yield scrapy.Request(url, callback=self.parse_alternate, errback=self.alternate_failed,
+                                 dont_filter=True, priority=30, meta={"kind": Kind.ARTICLE_DATA},
+                                 cb_kwargs={"item": item, "page": page, "article_response": response})
+            return
         yield from self.start_thread(item, page, response)
+
+    def parse_alternate(self, response, item, page, article_response):
+        published, modified = times_from_alternate(response.body)
+        if published is not None:
+            item = replace(item, published_at=published)
+            self.crawler.stats.inc_value(ARTICLE_DATA)
+        if modified is not None and (item.published_at is None or modified >= item.published_at):
+            item = replace(item, modified_at=modified)
+        yield from self.start_thread(item, page, article_response)
+
+    def alternate_failed(self, failure):
+        self.crawler.stats.inc_value(ARTICLE_DATA_FAILED)
+        kwargs = failure.request.cb_kwargs
+        yield from self.start_thread(kwargs["item"], kwargs["page"], kwargs["article_response"])
 
 
 def _header(response, name: bytes) -> str | None:
