@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from copy import copy
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from .authors import clean_author_names
@@ -133,7 +133,7 @@ def _parse(page: Page, value) -> datetime | None:
     if not isinstance(value, str):
         return None
     order = page_date_order(page) if ambiguous_numeric(value) else None
-    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at,
+    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at, keep_offset=True,
                       language=declared_language(page))
 
 
@@ -177,7 +177,7 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     times = page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})]")
     published = _first_date(page, _published_sources(page, times))
     modified = _first_date(page, _modified_sources(page, times))
-    if published and modified and modified.date() < published.date():
+    if published and modified and modified.astimezone(timezone.utc).date() < published.astimezone(timezone.utc).date():
         modified = None  # an "update" before the publication is a misread (another zone, another date)
     return published, modified
 
