@@ -66,36 +66,59 @@ def _candidates(raw) -> list[str]:
     return [raw] if isinstance(raw, str) else []
 
 
-def _clean_part(part: str, site_names: set[str]) -> str | None:
+# Degrees written after a name ("Robert E. Moffit, Ph.D."): not a second author.
+_CREDENTIAL = re.compile(r"(?i:ph\.?\s?d\.?|m\.\s?d\.?|d\.\s?o\.?|esq\.?|m\.?b\.?a\.?|r\.?n\.?)")
+# What is left of a date once its numbers are cut off ("November 18, 2019" -> "November").
+_CALENDAR_WORD = re.compile(r"(?i:jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|"
+                            r"oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|"
+                            r"sunday|today|yesterday)\.?")
+# A name that ends in an initial or a generational suffix keeps its full stop ("Perry Bacon Jr.").
+_KEEPS_STOP = re.compile(r"(?:\b[A-Z]|\b(?:Jr|Sr))$")
+
+
+def _clean_part(part: str, site_names: set[str], credited: bool = False) -> str | None:
+    raw = part
     part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'／")
-    if _AGENCIES.match(part):
+    if _CREDENTIAL.fullmatch(part) or (not credited and _AGENCIES.match(part)):
         return None
     part = _TAIL.sub("", part)
     part = _CJK_ROLE.sub("", part.strip(" .,:;-–—|()[]\"'"))
     part = _ROLE_TAIL.sub("", part).strip(" .,:;-–—|()[]\"'")
     part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
-    if not part or _ROLE_ONLY.match(part) or _AGENCIES.match(part):
+    if not part or _ROLE_ONLY.match(part) or _DATE_OR_TIME.search(part) or _CALENDAR_WORD.fullmatch(part):
         return None
-    bare = re.sub(r"^the\s+", "", part.casefold())
-    if bare in site_names or bare.replace(" ", "") in site_names or _DATE_OR_TIME.search(part):
-        return None
-    if _ORG.search(part) or _ACRONYM.fullmatch(part):
-        return None
-    if part[0].isascii() and part[0].islower():
-        return None  # names start with a capital; "the Chinese government" is a sentence
     words = part.split()
     if len(words) > 5 or len(part) > 60:
         return None
-    # An all-lowercase Latin "name" is a sentence fragment, not a byline.
-    if part.isascii() and part == part.lower():
+    if _KEEPS_STOP.search(part) and part + "." in raw:
+        part += "."
+    if _AGENCIES.match(part):
         return None
-    return " ".join(words)
+    bare = re.sub(r"^the\s+", "", part.casefold())
+    # A name of two words or more that only the joined host spells is the owner of a personal
+    # site ("Gary Marcus" on garymarcus.substack.com), not the site's name.
+    if bare in site_names or (bare.replace(" ", "") in site_names and len(words) < 2):
+        return None
+    if _ORG.search(part) or _ACRONYM.fullmatch(part):
+        return None
+    if not credited and part[0].isascii() and part[0].islower():
+        return None  # names start with a capital; "the Chinese government" is a sentence
+    # An all-lowercase Latin "name" is a sentence fragment, not a byline.
+    if not credited and part.isascii() and part == part.lower():
+        return None
+    return " ".join(part.split())
 
 
-def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
-    """Names from a byline string, a JSON-LD ``author`` value or a list of either."""
+def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool = False) -> list[str]:
+    """Names from a byline string, a JSON-LD ``author`` value or a list of either.
+
+    ``credited``: the value is the page's structured ``author`` (JSON-LD, microdata, meta):
+    a name in lower case is then a user name, kept as written ("kirstin boatto")."""
     sites = {re.sub(r"^the\s+", "", s.casefold()) for s in site_names if s}
     sites |= {s.replace(" ", "") for s in sites}
+    if credited:
+        # a user name from the words of the host ("gto" of gto-normativy.ru) is the site's
+        sites |= {w for s in sites if " " not in s for w in re.split(r"[.-]", s) if len(w) > 2}
     names: list[str] = []
     for text in _candidates(raw):
         text = _URL.sub(" ", _EMAIL.sub(" ", text))
@@ -106,7 +129,7 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
         for i, part in enumerate(_SPLIT.split(text)):
             if i and _ROLE_ANYWHERE.search(part):
                 continue  # "Jane Doe, AP Science Writer": a role after a separator describes the name before it
-            if name := _clean_part(part, sites):
+            if name := _clean_part(part, sites, credited):
                 names.append(name)
     seen: set[str] = set()
     unique = []

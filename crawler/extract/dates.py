@@ -53,6 +53,7 @@ _RELATIVE_EN = re.compile(r"^(?:(?P<n>\d+|an?|one)\s+(?P<unit>sec|second|min|min
 _UNITS = {"sec": 1, "second": 1, "min": 60, "minute": 60, "hr": 3600, "hour": 3600, "day": 86400,
           "week": 604800, "month": 2592000, "year": 31536000}
 _LETTERS = re.compile(r"[^\W\d_]{3,}")
+_TIME_ONLY = re.compile(r"^\d{1,2}[:h]\d{2}(:\d{2})?\s*(?i:[ap]\.?m\.?|uhr|h)?\s*([A-Z]{2,5})?$")
 
 
 def ambiguous_numeric(text: str) -> bool:
@@ -133,6 +134,8 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
             pass
     if rel := _relative(text, fetched_at):
         return rel.astimezone(timezone.utc)
+    if _TIME_ONLY.match(text):
+        return None  # "10:52" (Blogger's "Posted at 10:52"): a time of some day, not a date
     dayfirst = False
     if m := _NUMERIC.search(text):
         a, b = int(m.group(1)), int(m.group(2))

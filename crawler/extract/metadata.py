@@ -116,11 +116,40 @@ def extract_authors(page: Page) -> list[str]:
         lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
         lambda: (_byline(page) or {}).get("authors"),
         lambda: [element_text(e) for e in page.tree.xpath(AUTHOR_ELEMENTS)[:3]],
+        lambda: _trafilatura_author(page),
     )
+    values = []
     for source in sources:
-        if names := clean_author_names(source(), site_names=sites):
+        values.append(value := source())
+        if names := clean_author_names(value, site_names=sites):
+            return names
+    # A user name in lower case ("kirstin boatto", "jsteinhardt") is a name when the page's
+    # structured data gives it as the author, not a sentence fragment as in a text byline.
+    for value in values[1:4]:
+        if names := clean_author_names(value, site_names=sites, credited=True):
             return names
     return []
+
+
+def _trafilatura_author(page: Page) -> str | None:
+    """The first text of trafilatura's author markup (rel/itemprop/class "author", "byline",
+    "posted-by" ... blocks) outside the places it discards (comment lists, sidebars, dates,
+    figures) and outside page furniture. Its expressions, on our tree and without its
+    normalisation, which drops initials' full stops and digits' words ("rmb8090" -> "Rmb")."""
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+    discard = None
+    for expression in AUTHOR_XPATHS:
+        for el in expression(page.tree):
+            text = " ".join(" ".join(el.itertext()).split())
+            if not 2 < len(text) < 120:
+                continue
+            if discard is None:
+                discard = {d for x in AUTHOR_DISCARD_XPATHS for d in x(page.tree)}
+            if discard.intersection(el.iterancestors()) or el in discard or el.xpath(IN_PAGE_FURNITURE):
+                continue
+            return text
+    return None
 
 
 _AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
@@ -149,13 +178,13 @@ def _plausible(page: Page, value: datetime) -> bool:
     return value <= page.fetched_at + timedelta(days=1)
 
 
-def _htmldate(page: Page) -> str | None:
+def _htmldate(page: Page, extensive: bool = False) -> str | None:
     """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
     give no date in the sources above; it works on a copy of the tree."""
     from htmldate import find_date
 
     try:
-        return find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
+        return find_date(page.tree, url=page.url, original_date=True, extensive_search=extensive,
                          outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
     except Exception:  # htmldate raises on odd markup; a missing date is not worth a lost article
         return None
@@ -196,6 +225,9 @@ def _published_sources(page: Page, times: list):
     yield _htmldate(page)
     if m := _URL_DATE.search(urlsplit(page.url).path):
         yield "-".join(m.groups())
+    # htmldate's search of the text for date patterns, as trafilatura runs it: only when
+    # nothing in the markup, the bylines or the URL says when the page was published
+    yield _htmldate(page, extensive=True)
 
 
 def _modified_sources(page: Page, times: list):
