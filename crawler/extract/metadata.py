@@ -204,11 +204,36 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     the page's text).
     """
     times = page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})]")
-    published = _first_date(page, _published_sources(page, times))
-    modified = _first_date(page, _modified_sources(page, times))
+    published = _with_time_of_day(page, _first_date(page, _published_sources(page, times)),
+                                  _timed_published_sources(page, times))
+    modified = _with_time_of_day(page, _first_date(page, _modified_sources(page, times)),
+                                 _modified_sources(page, times))
     if published and modified and modified.astimezone(timezone.utc).date() < published.astimezone(timezone.utc).date():
         modified = None  # an "update" before the publication is a misread (another zone, another date)
     return published, modified
+
+
+def _with_time_of_day(page: Page, found: datetime | None, markup) -> datetime | None:
+    """A date without a time of day (a meta date, a URL's) gives way to the page's own
+    machine-readable timestamp of the same day, which has one ("2016-02-28" ->
+    <time datetime="2016-02-28T22:37:52+01:00">)."""
+    if found is None or (found.hour, found.minute, found.second) != (0, 0, 0):
+        return found
+    for value in markup:
+        if (isinstance(value, str) and re.search(r"\d[T ]\d{1,2}:\d{2}", value)
+                and (timed := _parse(page, value)) is not None and timed.date() == found.date()
+                and (timed.hour, timed.minute) != (0, 0)):
+            return timed
+    return found
+
+
+def _timed_published_sources(page: Page, times: list):
+    """The machine-readable publication times (JSON-LD, microdata, meta, the entry's <time>)."""
+    yield ld(page, "datePublished")
+    yield ld(page, "dateCreated")
+    yield micro(page, "datePublished")
+    yield from (page.meta_first(k) for k in _PUBLISHED_META)
+    yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
 
 
 def _published_sources(page: Page, times: list):
@@ -218,7 +243,8 @@ def _published_sources(page: Page, times: list):
     yield ld(page, "dateCreated")
     yield micro(page, "datePublished")
     yield from (page.meta_first(k) for k in _PUBLISHED_META)
-    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None)
+    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None
+                or "published" in (t.get("class") or ""))
     yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
     yield (_byline(page) or {}).get("date")
     yield _datelines(page).get("published")
