@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 
 # "By", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Autor:", "Texto:" ... before the names.
-_LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|von|por|par|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
+_LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|(?:eingestellt|erstellt|geschrieben|verfasst|veröffentlicht|"
+                   r"publiziert|gepostet)\s+von|von|(?:publicado|escrito|postado)\s+por|por|(?:publié|écrit|rédigé)\s+par|"
+                   r"par|(?:pubblicato|scritto)\s+da|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
                    r"reportage|текст|автор|фото)|di)\s*[:\-–—]?\s+")
+# A label glued to the name by markup without a space ("AuthorAndreas Kalt").
+_GLUED_LABEL = re.compile(r"^(?:Author|Autor(?:in)?|Auteur|Verfasser(?:in)?)(?=[A-ZÄÖÜ][a-zäöüß])")
 # Dates, times and "Updated ..." glued after a name in a byline.
 # "on", "am", "le", "el", "il" only before a date: "Le Pen" and "El Khatib" are names.
 _TAIL = re.compile(r"(\s+(?i:updated|published|posted|last updated)\b|\s+\d|"
@@ -35,7 +39,7 @@ _SPLIT = re.compile(r"\s*(?:,|;|&|\||/|／|·|•|\b(?i:and|und|et)\b|\b(?:y|e|i
 _ROLE_WORDS = (r"staff|staff writer|senior|chief|correspondent|reporter|editor|editors|editorial board|writer|"
                r"columnist|contributor|contributing|news desk|desk|freelance|photographer|"
                r"special to|guest|opinion|analyst|intern|redaktion|redacción|redação|redazione|rédaction|"
-               r"korrespondent(?:in)?|redakteur(?:in)?|corresponsal|correspondente|corrispondente|journaliste|"
+               r"korrespondent(?:in)?|(?:chef)?redakteur(?:in)?|corresponsal|correspondente|corrispondente|journaliste|"
                r"journalist|periodista|jornalista|giornalista|envoyé spécial|enviado especial")
 _ROLE_TAIL = re.compile(rf"\s*[,\-–—(]?\s*\b({_ROLE_WORDS})\b.*$", re.I)
 _ROLE_ANYWHERE = re.compile(rf"\b({_ROLE_WORDS})s?\b", re.I)
@@ -112,8 +116,9 @@ def _clean_part(part: str, site_names: set[str], credited: bool = False) -> str 
 def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool = False) -> list[str]:
     """Names from a byline string, a JSON-LD ``author`` value or a list of either.
 
-    ``credited``: the value is the page's structured ``author`` (JSON-LD, microdata, meta):
-    a name in lower case is then a user name, kept as written ("kirstin boatto")."""
+    ``credited``: the value is the page's structured ``author`` (JSON-LD, microdata, meta) or
+    its author markup (``rel=author``, ``class=author``): a name in lower case is then a user
+    name, kept as written ("kirstin boatto", "gizzmo"), not a fragment of a sentence."""
     sites = {re.sub(r"^the\s+", "", s.casefold()) for s in site_names if s}
     sites |= {s.replace(" ", "") for s in sites}
     if credited:
@@ -123,7 +128,7 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool 
     for text in _candidates(raw):
         text = _URL.sub(" ", _EMAIL.sub(" ", text))
         text = re.sub(r"\s+", " ", text).strip()
-        text = _LEAD.sub("", text)
+        text = _LEAD.sub("", _GLUED_LABEL.sub("", text))
         text = _FOR_SITE.sub("", text)
         text = _GLUED_DATE.sub("", text)
         for i, part in enumerate(_SPLIT.split(text)):

@@ -123,9 +123,9 @@ def extract_authors(page: Page) -> list[str]:
         values.append(value := source())
         if names := clean_author_names(value, site_names=sites):
             return names
-    # A user name in lower case ("kirstin boatto", "jsteinhardt") is a name when the page's
-    # structured data gives it as the author, not a sentence fragment as in a text byline.
-    for value in values[1:4]:
+    # A user name in lower case ("kirstin boatto", "gizzmo") is a name when the page's
+    # structured data or author markup gives it, not a sentence fragment as in a text byline.
+    for value in values[1:4] + values[5:]:
         if names := clean_author_names(value, site_names=sites, credited=True):
             return names
     return []
