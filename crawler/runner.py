@@ -7,8 +7,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
 from models.runs import SKIPPED_REASONS, status_for
 
+from . import settings as defaults
 from .contracts import CRAWL_RUN_ID, RUN_MESSAGE
 
 
@@ -45,14 +49,10 @@ def newsdesk_settings(**overrides) -> dict:
     """The NEWSDESK_* settings of crawler/settings.py (the one place for their defaults), with
     overrides: for components built outside a crawl (``get_crawler(settings_dict=...)`` in
     tests and benchmarks)."""
-    from . import settings
-
-    return {**{k: v for k, v in vars(settings).items() if k.startswith("NEWSDESK_")}, **overrides}
+    return {**{k: v for k, v in vars(defaults).items() if k.startswith("NEWSDESK_")}, **overrides}
 
 
 def crawl_settings(db_url: str | None, overrides: dict | None = None, origin: str | None = None):
-    from scrapy.utils.project import get_project_settings
-
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     if db_url:
@@ -86,8 +86,6 @@ def _not_alembic_context(record: logging.LogRecord) -> bool:
 def run_crawl(*, site: str | None = None, url: str | None = None, db_url: str | None = None,
               sites_file: str | None = None, overrides: dict | None = None,
               origin: str = "crawl") -> CrawlOutcome:
-    from scrapy.crawler import CrawlerProcess
-
     settings = crawl_settings(db_url, overrides, origin)
     process = CrawlerProcess(settings)
     if settings.get("LOG_LEVEL") != "DEBUG":

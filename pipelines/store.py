@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.misc import load_object
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.contracts import (
@@ -39,7 +40,6 @@ def near_duplicate_index(settings) -> NearDuplicateIndex | None:
     """The index class named by NEWSDESK_NEARDUP_INDEX (the database one by default), or None."""
     if not settings.getbool("NEWSDESK_NEARDUP_ENABLED"):
         return None
-    from scrapy.utils.misc import load_object
 
     return load_object(settings.get("NEWSDESK_NEARDUP_INDEX")).from_settings(settings)
 
@@ -56,8 +56,6 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("NEWSDESK_STORE"):
-            from scrapy.exceptions import NotConfigured
-
             raise NotConfigured("NEWSDESK_STORE is off")
         return cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"), near_duplicate_index(crawler.settings))
 

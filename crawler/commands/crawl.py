@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument
+from models.db import resolve_url
+
 from ..contracts import EXIT_SKIPPED
 from ..runner import CrawlOutcome, run_crawl
 from ..sites import get_site
+from . import CommandError, add_db_argument
 from .summary import print_summary
 
 
@@ -49,8 +51,6 @@ def check_outcome(outcome: CrawlOutcome) -> None:
 
 
 def run(args) -> int:
-    from models.db import resolve_url
-
     db_url = resolve_url(args.db)
     get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
     overrides = parse_overrides(args.set)

@@ -7,9 +7,9 @@ from importlib import resources
 
 from models.db import resolve_url
 
-from ..cli import add_db_argument
 from ..demosite import SITES_FILE, DemoSite
 from ..runner import run_crawl
+from . import add_db_argument
 from .crawl import check_outcome
 from .summary import print_summary
 

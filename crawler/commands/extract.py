@@ -13,15 +13,17 @@ import dataclasses
 import gzip
 import json
 import sys
+import urllib.error
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 from .. import settings as defaults
-from ..cli import CommandError
 from ..extract import NotAnArticle, extract_page
 from ..extract.comments import extract_comments, parse_comment_response
 from ..extract.comments.assembly import ThreadAssembly
 from ..extract.page import Page
+from . import CommandError
 
 _USER_AGENT = "newsdesk-extract (+https://github.com/newsdesk)"
 _MAX_BYTES = 20 * 1024 * 1024
@@ -67,9 +69,6 @@ def read_file(path: str) -> bytes:
 
 def fetch(url: str) -> tuple[bytes, str | None, str]:
     """(body, charset from Content-Type, final URL) of one GET; HTTP errors are input errors."""
-    import urllib.error
-    import urllib.request
-
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept": "text/html,*/*"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import crawllock
 from models.db import resolve_url, session_factory
 
+from ..addons.distributed import is_distributed
 from ..contracts import CRAWL_RUN_ID, ERRORS, LOCK_TAKEN_OVER, RUN_MESSAGE
 
 logger = logging.getLogger("newsdesk.lock")
@@ -45,7 +46,6 @@ class CrawlLockExtension:
             raise NotConfigured("no database: NEWSDESK_STORE is off")
         if not s.getbool("NEWSDESK_LOCK_ENABLED"):
             raise NotConfigured("NEWSDESK_LOCK_ENABLED is off")
-        from ..addons.distributed import is_distributed
 
         if is_distributed(s):
             # Distributed mode: several workers crawl one site on purpose, sharing one queue.
