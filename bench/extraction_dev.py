@@ -159,8 +159,8 @@ def _table(title: str, groups: list[str], nd: dict, tf: dict) -> list[str]:
         va = [a.get(m, {}).get("mean") for m, _ in FIELDS]
         vb = [b.get(m, {}).get("mean") for m, _ in FIELDS]
         lines.append(f"| {g} | {a['pages']} | newsdesk | " + " | ".join(map(_cell, va)) + " |")
-        lines.append(f"| | | trafilatura | " + " | ".join(map(_cell, vb)) + " |")
-        lines.append(f"| | | difference | " + " | ".join(_delta(x, y) for x, y in zip(va, vb)) + " |")
+        lines.append("| | | trafilatura | " + " | ".join(map(_cell, vb)) + " |")
+        lines.append("| | | difference | " + " | ".join(_delta(x, y) for x, y in zip(va, vb)) + " |")
     return lines + [""]
 
 

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import re
 
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+from .bylines import IN_PAGE_FURNITURE
+from .bylines import byline as _byline
+from .page import Page
+from .sources import element_text, ld, site_names
+from .xpaths import AUTHOR_ELEMENTS
+
 # "By", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Autor:", "Texto:" ... before the names.
 _LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|(?:eingestellt|erstellt|geschrieben|verfasst|veröffentlicht|"
                    r"publiziert|gepostet)\s+von|von|(?:publicado|escrito|postado)\s+por|por|(?:publié|écrit|rédigé)\s+par|"
@@ -143,3 +151,53 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool 
             seen.add(name.casefold())
             unique.append(name)
     return unique
+
+
+# --- the field: which of the page's sources names the authors ---------------------------------
+
+
+def extract_authors(page: Page) -> list[str]:
+    rules, sites = page.rules, site_names(page)
+    sources = (
+        lambda: [element_text(e) for e in page.tree.cssselect(rules.authors)] if rules.authors else None,
+        lambda: ld(page, "author") or ld(page, "creator"),
+        lambda: page.microdata.get("author"),
+        lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
+        lambda: (_byline(page) or {}).get("authors"),
+        lambda: [element_text(e) for e in page.tree.xpath(AUTHOR_ELEMENTS)[:3]],
+        lambda: _trafilatura_author(page),
+    )
+    values = []
+    for source in sources:
+        values.append(value := source())
+        if names := clean_author_names(value, site_names=sites):
+            return names
+    # A user name in lower case ("kirstin boatto", "gizzmo") is a name when the page's
+    # structured data or author markup gives it, not a sentence fragment as in a text byline.
+    for value in values[1:4] + values[5:]:
+        if names := clean_author_names(value, site_names=sites, credited=True):
+            return names
+    return []
+
+
+def _trafilatura_author(page: Page) -> str | None:
+    """The first text of trafilatura's author markup (rel/itemprop/class "author", "byline",
+    "posted-by" ... blocks) outside the places it discards (comment lists, sidebars, dates,
+    figures) and outside page furniture. Its expressions, on our tree and without its
+    normalisation, which drops initials' full stops and digits' words ("rmb8090" -> "Rmb")."""
+    discard = None
+    for expression in AUTHOR_XPATHS:
+        for el in expression(page.tree):
+            text = " ".join(" ".join(el.itertext()).split())
+            if not 2 < len(text) < 120:
+                continue
+            if discard is None:
+                discard = {d for x in AUTHOR_DISCARD_XPATHS for d in x(page.tree)}
+            if discard.intersection(el.iterancestors()) or el in discard or el.xpath(IN_PAGE_FURNITURE):
+                continue
+            return text
+    return None
+
+
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
+                "sailthru.author")
