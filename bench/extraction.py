@@ -3,6 +3,8 @@
     python bench/extraction.py                 # 181 pages, 3 timed rounds (about 1 minute)
     python bench/extraction.py --rounds 5      # more rounds for a steadier median on a busy machine
     python bench/extraction.py --data DIR --scorer PATH/body_f1.py
+    python bench/extraction.py --dev           # every field on the 2,487-page dev set (bench/extraction_dev.py)
+    python bench/extraction.py --dev --rerun-trafilatura   # both extractors in one run, no cache
 
 Pages: ../shared/data/article-extraction-benchmark/html/*.html.gz (181 news and blog
 pages, MIT licensed, with hand-made ground truth). Each page's bytes go, undecoded:
@@ -93,7 +95,23 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DATA, help="benchmark folder (html/ and ground-truth.json)")
     ap.add_argument("--scorer", type=Path, default=SCORER, help="path to body_f1.py")
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds (the median is reported)")
+    ap.add_argument("--dev", action="store_true",
+                    help="title/authors/date/body on ../shared/data/news-extraction-dev instead (see extraction_dev.py)")
+    ap.add_argument("--cases", type=Path, default=None, help="--dev: the cases file (default: the dev set's)")
+    ap.add_argument("--dev-scorer", type=Path, default=None, help="--dev: path to extraction_score.py")
+    ap.add_argument("--processes", type=int, default=2, help="--dev: worker processes")
+    ap.add_argument("--rerun-trafilatura", action="store_true",
+                    help="--dev: run trafilatura too instead of reading its cached predictions")
     args = ap.parse_args()
+    if args.dev:
+        from extraction_dev import DEV_CASES, DEV_SCORER, run_dev
+
+        cases, scorer = args.cases or DEV_CASES, args.dev_scorer or DEV_SCORER
+        for what, path in (("cases file", cases), ("scorer", scorer)):
+            if not path.is_file():
+                print(f"extraction.py: {what} {path} not found", file=sys.stderr)
+                return 2
+        return run_dev(cases, scorer, max(1, args.processes), args.rerun_trafilatura)
     warnings.filterwarnings("ignore")  # dateutil's and trafilatura's warnings about odd pages
     import logging
 

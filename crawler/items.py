@@ -2,8 +2,10 @@
 
 They carry no behaviour and no database ids: the pipelines fill the derived
 fields (``content_hash``) by returning a new item, and ``models`` assigns ids.
-Times are timezone-aware datetimes in UTC; the source's time zone has already
-been applied by extraction.
+Times are timezone-aware datetimes; the source's time zone has already been
+applied by extraction. An article's published/modified time keeps the offset the page
+states (its ``.date()`` is the publisher's calendar day); comment times and the fetch
+time are in UTC. The database stores every time in UTC (models/base.py).
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import gzip
 import json
 import urllib.error
 import urllib.request
+from datetime import timezone
 
 import pytest
 
@@ -82,8 +83,10 @@ def test_the_seed_byline_reads_month_first_on_an_english_page(site):
     # The same byline on a British page is 12 July; on a page whose other dates show the
     # day first ("25-12-2016"), too.
     british = extract_page(html.replace(b'<html lang="en">', b'<html lang="en-GB">'), url, with_comments=False)
-    # midnight in London (summer time): 23:00 UTC the day before
-    assert british.published_at.isoformat() == "2016-07-11T23:00:00+00:00"
+    # midnight in London (summer time): 23:00 UTC the day before, kept in London's offset so
+    # that its calendar day is the page's
+    assert british.published_at.isoformat() == "2016-07-12T00:00:00+01:00"
+    assert british.published_at.astimezone(timezone.utc).isoformat() == "2016-07-11T23:00:00+00:00"
     dated = html.replace(b"<footer>", b"<footer>Last edited 25-12-2016 ")
     assert extract_page(dated, url, with_comments=False).published_at.date().isoformat() == "2016-07-12"
 

@@ -125,3 +125,68 @@ def test_relative_byline_date_counts_back_from_the_fetch_time():
     assert item.authors == ["Petra Schmidt"]
     assert item.published_at == datetime(2024, 5, 10, 9, 0, tzinfo=timezone.utc)
     assert item.language == "de"
+
+
+DEV_PAGES = REPO / "fixtures" / "pages" / "dev"  # see its README: saved pages of the dev set
+DEV_FETCHED_AT = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+
+def _dev_item(name: str, url: str):
+    from crawler.extract import extract_page
+
+    raw = gzip.decompress((DEV_PAGES / f"{name}.html.gz").read_bytes())
+    return extract_page(raw, url, fetched_at=DEV_FETCHED_AT, with_comments=False)
+
+
+def test_the_entry_time_of_a_wordpress_post_beats_the_url_date():
+    # <time class="entry-date published updated" datetime="2016-02-28T22:37:52+01:00">: the post
+    # is not edited, so WordPress marks it both; its time of day and offset are the page's own
+    item = _dev_item("de-campino2k-uberspace", "https://campino2k.de/2016/02/28/uberspace-und-lets-encrypt/")
+    assert item.published_at == datetime(2016, 2, 28, 21, 37, 52, tzinfo=timezone.utc)
+    assert item.published_at.utcoffset().total_seconds() == 3600
+    assert item.authors == ["Chris Jung"]
+
+
+def test_an_evening_in_america_stays_on_the_publishers_day():
+    # JSON-LD "datePublished": "2023-12-21T21:05:52-05:00": 02:05 UTC on the 22nd, but the
+    # article is of 21 December, as its URL and the page say
+    item = _dev_item("en-washingtonian-bars",
+                     "https://www.washingtonian.com/2023/12/21/dc-area-bars-that-wont-charge-covers-on-new-years-eve/")
+    assert item.published_at == datetime(2023, 12, 22, 2, 5, 52, tzinfo=timezone.utc)
+    assert item.published_at.date().isoformat() == "2023-12-21"
+    assert item.authors == ["Ike Allen"]
+
+
+def test_a_date_only_value_keeps_its_day_east_of_greenwich():
+    from crawler.extract.dates import parse_date
+
+    value = parse_date("2019-11-19", tz="Europe/Berlin", keep_offset=True)
+    assert value.date().isoformat() == "2019-11-19"
+    assert value.astimezone(timezone.utc) == datetime(2019, 11, 18, 23, 0, tzinfo=timezone.utc)
+    assert parse_date("10:52", fetched_at=FETCHED_AT) is None  # a time of some day is no date
+
+
+@pytest.mark.parametrize("name, url, authors", [
+    # JSON-LD Person "Gary Marcus" on garymarcus.substack.com: the owner, not the site's name
+    ("en-garymarcus-corrupt-llms", "https://garymarcus.substack.com/p/new-ways-to-corrupt-llms", ["Gary Marcus"]),
+    # JSON-LD Person "kirstin boatto": a user name, kept as written
+    ("en-wellrive-moving",
+     "https://wellrive.com/blog/the-ultimate-guide-to-booking-a-moving-company-what-you-need-to-know/",
+     ["kirstin boatto"]),
+    # no structured author; <div class=post-hero__author__name>Christian Winter</div>
+    ("en-cedardb-unnest", "https://cedardb.com/blog/unnest_dbs", ["Christian Winter"]),
+])
+def test_authors_the_dev_set_showed_missing(name, url, authors):
+    assert _dev_item(name, url).authors == authors
+
+
+@pytest.mark.parametrize("raw, names", [
+    ("Perry Bacon Jr.", ["Perry Bacon Jr."]),  # an initial or a suffix keeps its stop
+    ("Robert E. Moffit, Ph.D.", ["Robert E. Moffit"]),  # a degree is not a second author
+    ("HNN Staff | November 18, 2019 at 2:26 PM HST", []),  # a month left of a date is no name
+    ("Dr Marna van der Merwe and Ahmed Al-Sayed", ["Dr Marna van der Merwe", "Ahmed Al-Sayed"]),
+])
+def test_names_keep_their_particles_and_stops(raw, names):
+    from crawler.extract import clean_author_names
+
+    assert clean_author_names(raw) == names

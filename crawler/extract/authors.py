@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import re
 
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+from .bylines import IN_PAGE_FURNITURE
+from .bylines import byline as _byline
+from .page import Page
+from .sources import element_text, ld, site_names
+from .xpaths import AUTHOR_ELEMENTS
+
 # "By", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Autor:", "Texto:" ... before the names.
-_LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|von|por|par|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
+_LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|(?:eingestellt|erstellt|geschrieben|verfasst|veröffentlicht|"
+                   r"publiziert|gepostet)\s+von|von|(?:publicado|escrito|postado)\s+por|por|(?:publié|écrit|rédigé)\s+par|"
+                   r"par|(?:pubblicato|scritto)\s+da|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
                    r"reportage|текст|автор|фото)|di)\s*[:\-–—]?\s+")
+# A label glued to the name by markup without a space ("AuthorAndreas Kalt").
+_GLUED_LABEL = re.compile(r"^(?:Author|Autor(?:in)?|Auteur|Verfasser(?:in)?)(?=[A-ZÄÖÜ][a-zäöüß])")
 # Dates, times and "Updated ..." glued after a name in a byline.
 # "on", "am", "le", "el", "il" only before a date: "Le Pen" and "El Khatib" are names.
 _TAIL = re.compile(r"(\s+(?i:updated|published|posted|last updated)\b|\s+\d|"
@@ -35,7 +47,7 @@ _SPLIT = re.compile(r"\s*(?:,|;|&|\||/|／|·|•|\b(?i:and|und|et)\b|\b(?:y|e|i
 _ROLE_WORDS = (r"staff|staff writer|senior|chief|correspondent|reporter|editor|editors|editorial board|writer|"
                r"columnist|contributor|contributing|news desk|desk|freelance|photographer|"
                r"special to|guest|opinion|analyst|intern|redaktion|redacción|redação|redazione|rédaction|"
-               r"korrespondent(?:in)?|redakteur(?:in)?|corresponsal|correspondente|corrispondente|journaliste|"
+               r"korrespondent(?:in)?|(?:chef)?redakteur(?:in)?|corresponsal|correspondente|corrispondente|journaliste|"
                r"journalist|periodista|jornalista|giornalista|envoyé spécial|enviado especial")
 _ROLE_TAIL = re.compile(rf"\s*[,\-–—(]?\s*\b({_ROLE_WORDS})\b.*$", re.I)
 _ROLE_ANYWHERE = re.compile(rf"\b({_ROLE_WORDS})s?\b", re.I)
@@ -66,47 +78,71 @@ def _candidates(raw) -> list[str]:
     return [raw] if isinstance(raw, str) else []
 
 
-def _clean_part(part: str, site_names: set[str]) -> str | None:
+# Degrees written after a name ("Robert E. Moffit, Ph.D."): not a second author.
+_CREDENTIAL = re.compile(r"(?i:ph\.?\s?d\.?|m\.\s?d\.?|d\.\s?o\.?|esq\.?|m\.?b\.?a\.?|r\.?n\.?)")
+# What is left of a date once its numbers are cut off ("November 18, 2019" -> "November").
+_CALENDAR_WORD = re.compile(r"(?i:jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|"
+                            r"oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|"
+                            r"sunday|today|yesterday)\.?")
+# A name that ends in an initial or a generational suffix keeps its full stop ("Perry Bacon Jr.").
+_KEEPS_STOP = re.compile(r"(?:\b[A-Z]|\b(?:Jr|Sr))$")
+
+
+def _clean_part(part: str, site_names: set[str], credited: bool = False) -> str | None:
+    raw = part
     part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'／")
-    if _AGENCIES.match(part):
+    if _CREDENTIAL.fullmatch(part) or (not credited and _AGENCIES.match(part)):
         return None
     part = _TAIL.sub("", part)
     part = _CJK_ROLE.sub("", part.strip(" .,:;-–—|()[]\"'"))
     part = _ROLE_TAIL.sub("", part).strip(" .,:;-–—|()[]\"'")
     part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
-    if not part or _ROLE_ONLY.match(part) or _AGENCIES.match(part):
+    if not part or _ROLE_ONLY.match(part) or _DATE_OR_TIME.search(part) or _CALENDAR_WORD.fullmatch(part):
         return None
-    bare = re.sub(r"^the\s+", "", part.casefold())
-    if bare in site_names or bare.replace(" ", "") in site_names or _DATE_OR_TIME.search(part):
-        return None
-    if _ORG.search(part) or _ACRONYM.fullmatch(part):
-        return None
-    if part[0].isascii() and part[0].islower():
-        return None  # names start with a capital; "the Chinese government" is a sentence
     words = part.split()
     if len(words) > 5 or len(part) > 60:
         return None
-    # An all-lowercase Latin "name" is a sentence fragment, not a byline.
-    if part.isascii() and part == part.lower():
+    if _KEEPS_STOP.search(part) and part + "." in raw:
+        part += "."
+    if _AGENCIES.match(part):
         return None
-    return " ".join(words)
+    bare = re.sub(r"^the\s+", "", part.casefold())
+    # A name of two words or more that only the joined host spells is the owner of a personal
+    # site ("Gary Marcus" on garymarcus.substack.com), not the site's name.
+    if bare in site_names or (bare.replace(" ", "") in site_names and len(words) < 2):
+        return None
+    if _ORG.search(part) or _ACRONYM.fullmatch(part):
+        return None
+    if not credited and part[0].isascii() and part[0].islower():
+        return None  # names start with a capital; "the Chinese government" is a sentence
+    # An all-lowercase Latin "name" is a sentence fragment, not a byline.
+    if not credited and part.isascii() and part == part.lower():
+        return None
+    return " ".join(part.split())
 
 
-def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
-    """Names from a byline string, a JSON-LD ``author`` value or a list of either."""
+def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool = False) -> list[str]:
+    """Names from a byline string, a JSON-LD ``author`` value or a list of either.
+
+    ``credited``: the value is the page's structured ``author`` (JSON-LD, microdata, meta) or
+    its author markup (``rel=author``, ``class=author``): a name in lower case is then a user
+    name, kept as written ("kirstin boatto", "gizzmo"), not a fragment of a sentence."""
     sites = {re.sub(r"^the\s+", "", s.casefold()) for s in site_names if s}
     sites |= {s.replace(" ", "") for s in sites}
+    if credited:
+        # a user name from the words of the host ("gto" of gto-normativy.ru) is the site's
+        sites |= {w for s in sites if " " not in s for w in re.split(r"[.-]", s) if len(w) > 2}
     names: list[str] = []
     for text in _candidates(raw):
         text = _URL.sub(" ", _EMAIL.sub(" ", text))
         text = re.sub(r"\s+", " ", text).strip()
-        text = _LEAD.sub("", text)
+        text = _LEAD.sub("", _GLUED_LABEL.sub("", text))
         text = _FOR_SITE.sub("", text)
         text = _GLUED_DATE.sub("", text)
         for i, part in enumerate(_SPLIT.split(text)):
             if i and _ROLE_ANYWHERE.search(part):
                 continue  # "Jane Doe, AP Science Writer": a role after a separator describes the name before it
-            if name := _clean_part(part, sites):
+            if name := _clean_part(part, sites, credited):
                 names.append(name)
     seen: set[str] = set()
     unique = []
@@ -115,3 +151,53 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = ()) -> list[str]:
             seen.add(name.casefold())
             unique.append(name)
     return unique
+
+
+# --- the field: which of the page's sources names the authors ---------------------------------
+
+
+def extract_authors(page: Page) -> list[str]:
+    rules, sites = page.rules, site_names(page)
+    sources = (
+        lambda: [element_text(e) for e in page.tree.cssselect(rules.authors)] if rules.authors else None,
+        lambda: ld(page, "author") or ld(page, "creator"),
+        lambda: page.microdata.get("author"),
+        lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
+        lambda: (_byline(page) or {}).get("authors"),
+        lambda: [element_text(e) for e in page.tree.xpath(AUTHOR_ELEMENTS)[:3]],
+        lambda: _trafilatura_author(page),
+    )
+    values = []
+    for source in sources:
+        values.append(value := source())
+        if names := clean_author_names(value, site_names=sites):
+            return names
+    # A user name in lower case ("kirstin boatto", "gizzmo") is a name when the page's
+    # structured data or author markup gives it, not a sentence fragment as in a text byline.
+    for value in values[1:4] + values[5:]:
+        if names := clean_author_names(value, site_names=sites, credited=True):
+            return names
+    return []
+
+
+def _trafilatura_author(page: Page) -> str | None:
+    """The first text of trafilatura's author markup (rel/itemprop/class "author", "byline",
+    "posted-by" ... blocks) outside the places it discards (comment lists, sidebars, dates,
+    figures) and outside page furniture. Its expressions, on our tree and without its
+    normalisation, which drops initials' full stops and digits' words ("rmb8090" -> "Rmb")."""
+    discard = None
+    for expression in AUTHOR_XPATHS:
+        for el in expression(page.tree):
+            text = " ".join(" ".join(el.itertext()).split())
+            if not 2 < len(text) < 120:
+                continue
+            if discard is None:
+                discard = {d for x in AUTHOR_DISCARD_XPATHS for d in x(page.tree)}
+            if discard.intersection(el.iterancestors()) or el in discard or el.xpath(IN_PAGE_FURNITURE):
+                continue
+            return text
+    return None
+
+
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
+                "sailthru.author")

@@ -148,9 +148,17 @@ def restore_embedded_posts(page: Page, paragraphs: list[str]) -> list[str]:
 _SECOND_OPINION_BELOW = 300
 
 
+_MOST_OF_THE_TEXT = 3
+
+
 def _menu_dump(text: str) -> bool:
     lines = [line for line in text.split("\n") if line.strip()]
     return len(lines) >= 15 and sum(len(line.split()) <= 3 for line in lines) >= 0.6 * len(lines)
+
+
+def _paragraph_chars(page: Page) -> int:
+    """How much text the page's own <p> elements hold: what a reader sees as running text."""
+    return sum(len(" ".join(p.text_content().split())) for p in page.tree.iter("p"))
 
 
 def trafilatura_text(page: Page) -> str:
@@ -164,7 +172,21 @@ def trafilatura_text(page: Page) -> str:
     if _menu_dump(text):
         second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if second and not _menu_dump(second) else text
+    if len(text) * _MOST_OF_THE_TEXT < _paragraph_chars(page):
+        # The fast pass kept one block of a page whose paragraphs hold several times as much
+        # text (a guide split into sections, an intro above a long list): the cascade's
+        # second opinions read the whole article.
+        second = trafilatura.extract(page.tree, fast=False, **options) or ""
+        return second if len(second) > 1.5 * len(text) and _extends(second, text) and not _menu_dump(second) else text
     return text
+
+
+def _extends(second: str, first: str) -> bool:
+    """The second opinion reads more of the same article: it keeps nearly all of what the fast
+    pass found (not a cookie notice or a subscription pitch in its place)."""
+    have = _norm(second)
+    paragraphs = [_norm(p) for p in first.split("\n") if p.strip()]
+    return sum(p in have for p in paragraphs) >= 0.8 * len(paragraphs)
 
 
 def _link_texts(page: Page) -> set[str]:

@@ -30,15 +30,20 @@ ZONE_ABBREVIATION = re.compile(r"\b(?:%s)\b" % "|".join(sorted((k for k in _TZIN
                                                                  reverse=True)))
 
 
-def to_utc(value: datetime, tz: str | None) -> datetime:
-    """A naive datetime is local time of the site's zone (UTC when unknown)."""
+def localize(value: datetime, tz: str | None) -> datetime:
+    """A naive datetime is local time of the site's zone (UTC when unknown); an aware one keeps
+    the offset it was written with."""
     if value.tzinfo is None:
         try:
             zone = ZoneInfo(tz) if tz else timezone.utc
         except (ZoneInfoNotFoundError, ValueError):
             zone = timezone.utc
         value = value.replace(tzinfo=zone)
-    return value.astimezone(timezone.utc)
+    return value
+
+
+def to_utc(value: datetime, tz: str | None) -> datetime:
+    return localize(value, tz).astimezone(timezone.utc)
 
 
 _NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?![\d/.-])")
@@ -52,6 +57,7 @@ _LETTERS = re.compile(r"[^\W\d_]{3,}")
 # faster than linearly with its input (100 KB of <time datetime> took 7 s), so longer text is
 # not a date and is never parsed.
 MAX_DATE_TEXT = 200
+_TIME_ONLY = re.compile(r"^\d{1,2}[:h]\d{2}(:\d{2})?\s*(?i:[ap]\.?m\.?|uhr|h)?\s*([A-Z]{2,5})?$")
 
 
 def ambiguous_numeric(text: str) -> bool:
@@ -107,8 +113,14 @@ def _dateparser_languages() -> set[str]:
 
 
 def parse_date(text: str | None, *, tz: str | None = None, date_order: str | None = None,
-               fetched_at: datetime | None = None, language: str | None = None) -> datetime | None:
+               fetched_at: datetime | None = None, language: str | None = None,
+               keep_offset: bool = False) -> datetime | None:
     """Parse one date string to an aware UTC datetime, or None.
+
+    With ``keep_offset`` the value stays in the offset the page wrote it with (the site's zone
+    for a naive one): the same instant, but ``.date()`` is the publisher's calendar day, which
+    UTC moves for an evening in America or a date-only value east of Greenwich (a page's
+    "2019-11-19" is not 18 November). Storage converts to UTC (models/base.py UTCDateTime).
 
     ``date_order`` ("MDY"/"DMY") settles numeric dates like 12-07-2016; without it a number
     above 12 decides, and month first is the default. Relative dates count back from
@@ -130,11 +142,15 @@ def _parse_date(text: str, *, tz: str | None, date_order: str | None, fetched_at
     if _ISO.match(text):
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return to_utc(value, tz) if 1900 < value.year < 2200 else None
+            if not 1900 < value.year < 2200:
+                return None
+            return localize(value, tz) if keep_offset else to_utc(value, tz)
         except ValueError:
             pass
     if rel := _relative(text, fetched_at):
         return rel.astimezone(timezone.utc)
+    if _TIME_ONLY.match(text):
+        return None  # "10:52" (Blogger's "Posted at 10:52"): a time of some day, not a date
     dayfirst = False
     if m := _NUMERIC.search(text):
         a, b = int(m.group(1)), int(m.group(2))
@@ -153,7 +169,7 @@ def _parse_date(text: str, *, tz: str | None, date_order: str | None, fetched_at
             value = _dateparser(text, dayfirst=dayfirst, fetched_at=fetched_at, language=language)
     if value is None or not 1900 < value.year < 2200:
         return None
-    return to_utc(value, tz)
+    return localize(value, tz) if keep_offset else to_utc(value, tz)
 
 
 # Regions writing the month first; everywhere else writes the day first.

@@ -9,12 +9,13 @@ from __future__ import annotations
 import html
 import re
 from copy import copy
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from .authors import clean_author_names
+from .authors import clean_author_names  # noqa: F401 (re-exported)
+from .authors import extract_authors  # noqa: F401 (re-exported: the field functions are read here)
 from .body import BOILERPLATE, extract_generic_body
 from .bylines import IN_PAGE_FURNITURE
 from .bylines import byline as _byline
@@ -32,7 +33,7 @@ from .sources import (
     page_timezone,
     site_names,
 )
-from .xpaths import AUTHOR_ELEMENTS, MODIFIED_TIME
+from .xpaths import MODIFIED_TIME
 
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
 
@@ -109,33 +110,13 @@ def _find_subtitle(page: Page) -> str | None:
     return None
 
 
-def extract_authors(page: Page) -> list[str]:
-    rules, sites = page.rules, site_names(page)
-    sources = (
-        lambda: [element_text(e) for e in page.tree.cssselect(rules.authors)] if rules.authors else None,
-        lambda: ld(page, "author") or ld(page, "creator"),
-        lambda: page.microdata.get("author"),
-        lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
-        lambda: (_byline(page) or {}).get("authors"),
-        lambda: [element_text(e) for e in page.tree.xpath(AUTHOR_ELEMENTS)[:3]],
-    )
-    for source in sources:
-        if names := clean_author_names(source(), site_names=sites):
-            return names
-    return []
-
-
-_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
-                "sailthru.author")
-
-
 def _parse(page: Page, value) -> datetime | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if not isinstance(value, str):
         return None
     order = page_date_order(page) if ambiguous_numeric(value) else None
-    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at,
+    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at, keep_offset=True,
                       language=declared_language(page))
 
 
@@ -151,13 +132,13 @@ def _plausible(page: Page, value: datetime) -> bool:
     return value <= page.fetched_at + timedelta(days=1)
 
 
-def _htmldate(page: Page) -> str | None:
+def _htmldate(page: Page, extensive: bool = False) -> str | None:
     """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
     give no date in the sources above; it works on a copy of the tree."""
     from htmldate import find_date  # slow to import (it brings dateparser); most pages never need it
 
     try:
-        return find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
+        return find_date(page.tree, url=page.url, original_date=True, extensive_search=extensive,
                          outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
     except Exception:  # htmldate raises on odd markup; a missing date is not worth a lost article
         return None
@@ -177,11 +158,36 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
     the page's text).
     """
     times = page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})]")
-    published = _first_date(page, _published_sources(page, times))
-    modified = _first_date(page, _modified_sources(page, times))
-    if published and modified and modified.date() < published.date():
+    published = _with_time_of_day(page, _first_date(page, _published_sources(page, times)),
+                                  _timed_published_sources(page, times))
+    modified = _with_time_of_day(page, _first_date(page, _modified_sources(page, times)),
+                                 _modified_sources(page, times))
+    if published and modified and modified.astimezone(timezone.utc).date() < published.astimezone(timezone.utc).date():
         modified = None  # an "update" before the publication is a misread (another zone, another date)
     return published, modified
+
+
+def _with_time_of_day(page: Page, found: datetime | None, markup) -> datetime | None:
+    """A date without a time of day (a meta date, a URL's) gives way to the page's own
+    machine-readable timestamp of the same day, which has one ("2016-02-28" ->
+    <time datetime="2016-02-28T22:37:52+01:00">)."""
+    if found is None or (found.hour, found.minute, found.second) != (0, 0, 0):
+        return found
+    for value in markup:
+        if (isinstance(value, str) and re.search(r"\d[T ]\d{1,2}:\d{2}", value)
+                and (timed := _parse(page, value)) is not None and timed.date() == found.date()
+                and (timed.hour, timed.minute) != (0, 0)):
+            return timed
+    return found
+
+
+def _timed_published_sources(page: Page, times: list):
+    """The machine-readable publication times (JSON-LD, microdata, meta, the entry's <time>)."""
+    yield ld(page, "datePublished")
+    yield ld(page, "dateCreated")
+    yield micro(page, "datePublished")
+    yield from (page.meta_first(k) for k in _PUBLISHED_META)
+    yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
 
 
 def _published_sources(page: Page, times: list):
@@ -191,13 +197,17 @@ def _published_sources(page: Page, times: list):
     yield ld(page, "dateCreated")
     yield micro(page, "datePublished")
     yield from (page.meta_first(k) for k in _PUBLISHED_META)
-    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None)
+    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None
+                or "published" in (t.get("class") or ""))
     yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
     yield (_byline(page) or {}).get("date")
     yield _datelines(page).get("published")
     yield _htmldate(page)
     if m := _URL_DATE.search(urlsplit(page.url).path):
         yield "-".join(m.groups())
+    # htmldate's search of the text for date patterns, as trafilatura runs it: only when
+    # nothing in the markup, the bylines or the URL says when the page was published
+    yield _htmldate(page, extensive=True)
 
 
 def _modified_sources(page: Page, times: list):

@@ -13,8 +13,10 @@ AUTHOR_ELEMENTS = ("//*[@rel='author' or contains(concat(' ', normalize-space(@c
                    "contains(@class, 'author-name') or contains(@class, 'author-link') or "
                    f"contains(@class, 'byline__name')][not({IN_PAGE_FURNITURE})]")
 
-# A <time> saying when the article was updated, not published.
-MODIFIED_TIME = ("self::*[contains(@class, 'update') or contains(@class, 'modif') or @itemprop='dateModified'] | "
+# A <time> saying when the article was updated, not published. WordPress themes mark the
+# entry's date "entry-date published updated" until it is edited: "published" wins.
+MODIFIED_TIME = ("self::*[(contains(@class, 'update') or contains(@class, 'modif') or @itemprop='dateModified') and "
+                 "not(contains(@class, 'published'))] | "
                  "ancestor::*[contains(@class, 'update') or contains(@class, 'modif')]")
 
 # "Page not found", "404 Error", "Error 404 - Site" (but not "Route 404 reopens").
