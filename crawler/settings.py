@@ -52,6 +52,7 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.archive.ArchiveRecordsPipeline": 350,  # where the archive put the item's pages (file, offset)
     "pipelines.store.StorePipeline": 400,
     "pipelines.fetchstate.FetchStatePipeline": 450,  # a page's validators, once its article is stored
 }
@@ -102,7 +103,18 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
     "crawler.logfilter.QuietNetworkErrorsExtension": 0,
     "crawler.crawllock.CrawlLockExtension": 100,
+    "crawler.extensions.archive.WarcArchive": 200,
 }
+# WARC archive (crawler/extensions/archive.py): with a directory here (or `archive = true` for a
+# site in sites.toml), every response of these kinds is kept as WARC records, for
+# `newsdesk reextract` and any WARC tool. Files: DIR/SITE-YYYYMMDDHHMMSS-PID-NNNNN.warc.gz.
+NEWSDESK_ARCHIVE_DIR = os.environ.get("NEWSDESK_ARCHIVE_DIR", "")
+NEWSDESK_ARCHIVE_DEFAULT_DIR = "archive"  # where `archive = true` sites write without NEWSDESK_ARCHIVE_DIR
+NEWSDESK_ARCHIVE_KINDS = ["start", "page", "article", "comments"]  # meta["kind"]s; add "feed", "sitemap"...
+NEWSDESK_ARCHIVE_MAX_BYTES = 1_000_000_000  # a new file after this many (compressed) bytes
+NEWSDESK_ARCHIVE_ENABLED = True  # False: never archive (`newsdesk reextract` replays from the archive)
+NEWSDESK_VERSION_ON_ANY_FIELD = False  # True (reextract): a change of any extracted field is a new version
+
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
 
 # Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. Empty disables storage

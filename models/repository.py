@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .tables import (
-    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, CrawlRun,
+    Article, ArticleAuthor, ArticleRecord, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, CrawlRun,
     Site, Tag,
 )
 
@@ -64,12 +64,81 @@ class SaveResult:
 
 ARTICLE_FIELDS = ("title", "subtitle", "published_at", "modified_at", "language", "section",
                   "image_url", "lead", "body_text", "word_count", "content_hash")
+# What an extraction decides about an article, compared field by field by `newsdesk reextract`.
+EXTRACTED_FIELDS = ("title", "subtitle", "authors", "published_at", "modified_at", "language", "section",
+                    "tags", "image_url", "lead", "body_text")
+
+
+def _comparable(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def extracted_fields(article: Mapping[str, Any]) -> dict[str, Any]:
+    """The extracted fields of an article mapping, in a form that compares equal across a
+    database round trip (times as UTC ISO text, lists as lists)."""
+    return {k: _comparable(article.get(k) if k not in ("authors", "tags") else article.get(k) or [])
+            for k in EXTRACTED_FIELDS}
+
+
+def stored_fields(session: Session, article_id: int) -> dict[str, Any]:
+    """The extracted fields of a stored article, as ``extracted_fields`` gives them."""
+    row = session.get(Article, article_id)
+    values = {k: getattr(row, k) for k in EXTRACTED_FIELDS if k not in ("authors", "tags")}
+    values["authors"] = list(session.scalars(
+        select(Author.name).join(ArticleAuthor, ArticleAuthor.author_id == Author.id)
+        .where(ArticleAuthor.article_id == article_id).order_by(ArticleAuthor.position)))
+    values["tags"] = sorted(session.scalars(
+        select(Tag.name).join(ArticleTag, ArticleTag.tag_id == Tag.id).where(ArticleTag.article_id == article_id)))
+    return extracted_fields(values)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Names of the extracted fields that differ (tags compared as sets: they have no order)."""
+    out = []
+    for key in EXTRACTED_FIELDS:
+        a, b = before.get(key), after.get(key)
+        if key == "tags":
+            a, b = sorted(a or []), sorted(b or [])
+        if a != b:
+            out.append(key)
+    return out
+
+
+def _archive_pointer(article: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """(file, offset) of the archived article page an item came from, if it was archived."""
+    for record in article.get("archive_records") or []:
+        if record.get("kind") == "article" and record.get("warc_file"):
+            return record["warc_file"], int(record["warc_offset"])
+    return None, None
+
+
+def _save_records(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
+    """The archived records of this fetch (its page, its comment pages), for `newsdesk reextract`."""
+    rows = [{"article_id": article_id, "fetched_at": article.get("fetched_at") or now, "kind": r["kind"],
+             "url": r["url"], "warc_file": r["warc_file"], "warc_offset": int(r["warc_offset"])}
+            for r in article.get("archive_records") or [] if r.get("warc_file")]
+    if rows:
+        session.execute(_insert(session, ArticleRecord.__table__).on_conflict_do_nothing(
+            index_elements=["article_id", "warc_file", "warc_offset"]), rows)
 
 
 def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
-                 near_duplicate: tuple[int, float] | None = None, now: datetime | None = None) -> SaveResult:
-    """Upsert one article and its whole thread. The caller owns the transaction."""
+                 near_duplicate: tuple[int, float] | None = None, now: datetime | None = None,
+                 compare_fields: bool = False) -> SaveResult:
+    """Upsert one article and its whole thread. The caller owns the transaction.
+
+    A stored article is updated (and gets a version) when its text changed; with
+    ``compare_fields`` (re-extraction) also when any other extracted field did."""
     now = now or utcnow()
+    warc_file, warc_offset = _archive_pointer(article)
+    pointer = {"warc_file": warc_file, "warc_offset": warc_offset,
+               "extractor_version": article.get("extractor_version")}
     canonical = article["canonical_url"]
     row = session.scalar(select(Article).where(Article.canonical_url == canonical))
     if row is None:
@@ -89,7 +158,8 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
                 session.execute(_insert(session, ArticleUrl.__table__).values(
                     article_id=twin.id, url=canonical, first_seen_at=now, last_seen_at=now
                 ).on_conflict_do_update(index_elements=["url"], set_={"last_seen_at": now}))
-                twin.last_seen_at = now
+                twin.last_seen_at = _later(twin.last_seen_at, now)
+                _save_records(session, twin.id, article, now)
                 result = SaveResult(twin.id, "duplicate", duplicate_of_id=twin.id)
                 _save_thread(session, twin, article, now, result)
                 return result
@@ -97,7 +167,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
         values = {k: article.get(k) for k in ARTICLE_FIELDS}
         values.update(site_id=site_id, url=article["url"], canonical_url=canonical,
                       first_seen_at=now, last_seen_at=now, comment_count=0,
-                      word_count=article.get("word_count") or 0)
+                      word_count=article.get("word_count") or 0, **pointer)
         if near_duplicate:
             values.update(duplicate_of_id=near_duplicate[0], duplicate_similarity=near_duplicate[1])
         stmt = _insert(session, Article.__table__).values(**values).on_conflict_do_nothing(
@@ -110,16 +180,25 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
             session.add(ArticleUrl(article_id=row.id, url=canonical, first_seen_at=now, last_seen_at=now))
             _add_version(session, row.id, article, now)
             _set_authors_and_tags(session, row.id, article)
+            _save_records(session, row.id, article, now)
             result = SaveResult(row.id, "new", duplicate_of_id=values.get("duplicate_of_id"))
             _save_thread(session, row, article, now, result)
             return result
-    row.last_seen_at = now
-    session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical).values(last_seen_at=now))
-    if row.content_hash == article["content_hash"]:
+    # Forward only: a re-extraction of an older archived fetch does not make it "seen" earlier.
+    row.last_seen_at = _later(row.last_seen_at, now)
+    session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical, ArticleUrl.last_seen_at < now)
+                    .values(last_seen_at=now))
+    _save_records(session, row.id, article, now)
+    unchanged = row.content_hash == article["content_hash"]
+    if unchanged and compare_fields:
+        unchanged = not changed_fields(stored_fields(session, row.id), extracted_fields(article))
+    if unchanged:
         result = SaveResult(row.id, "unchanged", duplicate_of_id=row.duplicate_of_id)
     else:
         for key in ARTICLE_FIELDS:
             setattr(row, key, article.get(key))
+        for key, value in pointer.items():
+            setattr(row, key, value)
         row.url = article["url"]
         _add_version(session, row.id, article, now)
         _set_authors_and_tags(session, row.id, article)
@@ -141,12 +220,23 @@ def _lock_new_articles(session: Session) -> None:
         session.execute(select(func.pg_advisory_xact_lock(NEW_ARTICLE_LOCK_KEY)))
 
 
+def _later(stored: datetime | None, now: datetime) -> datetime:
+    if stored is None:
+        return now
+    aware = stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)
+    return now if now > aware else stored
+
+
 def _add_version(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
+    warc_file, warc_offset = _archive_pointer(article)
+    others = {k: v for k, v in extracted_fields(article).items() if k not in ("title", "body_text")}
     session.execute(_insert(session, ArticleVersion.__table__).values(
         article_id=article_id, title=article.get("title"), body_text=article.get("body_text"),
         modified_at=article.get("modified_at"), fetched_at=article.get("fetched_at") or now,
-        content_hash=article["content_hash"],
-    ).on_conflict_do_nothing(index_elements=["article_id", "content_hash"]))
+        content_hash=article["content_hash"], extractor_version=article.get("extractor_version"),
+        fields_json=json.dumps(others, ensure_ascii=False, sort_keys=True),
+        warc_file=warc_file, warc_offset=warc_offset,
+    ).on_conflict_do_nothing(index_elements=["article_id", "content_hash", "extractor_version"]))
 
 
 def _set_authors_and_tags(session: Session, article_id: int, article: Mapping[str, Any]) -> None:

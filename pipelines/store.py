@@ -82,6 +82,8 @@ class StorePipeline:
         self.stats = crawler.stats
         self.url = resolve_url(database_url)
         self.near_duplicates = near_duplicates
+        # Re-extraction (`newsdesk reextract`): any changed field makes a version, not only the text.
+        self.compare_fields = crawler.settings.getbool("NEWSDESK_VERSION_ON_ANY_FIELD", False)
         self.sessions = None
         self.site_id: int | None = None
         self.run_id: int | None = None
@@ -116,17 +118,26 @@ class StorePipeline:
     def process_item(self, item):
         if not isinstance(item, ArticleItem):
             return item
-        data = asdict(item)
         try:
             with self.sessions.begin() as session:
-                site_id = self.site_id or repository.ensure_site(session, item.site)
-                result = repository.save_article(session, site_id, data, now=item.fetched_at)
-                near = self.index_near_duplicates(session, result, item)
+                result, near = self.save(session, item)
         except SQLAlchemyError as exc:
             # The transaction rolled back: the article and its thread are stored whole or not at all.
             self.stats.inc_value("newsdesk/errors/store")
             logger.error("could not store %s: %s", item.canonical_url, exc)
             raise DropItem(f"store failed: {item.canonical_url}") from exc
+        self.count(item, result, near)
+        return item
+
+    def save(self, session, item: ArticleItem, site_id: int | None = None):
+        """Store one article with its thread in the caller's transaction (`newsdesk import-warc`
+        records its progress in that same transaction); count it with ``count`` once committed."""
+        site_id = site_id or self.site_id or repository.ensure_site(session, item.site)
+        result = repository.save_article(session, site_id, asdict(item), now=item.fetched_at,
+                                         compare_fields=self.compare_fields)
+        return result, self.index_near_duplicates(session, result, item)
+
+    def count(self, item: ArticleItem, result, near) -> None:
         self.stats.inc_value(f"newsdesk/articles_{result.outcome}" if result.outcome != "duplicate"
                              else "newsdesk/duplicates/content")
         if near is not None:
@@ -135,7 +146,6 @@ class StorePipeline:
         self.stats.inc_value("newsdesk/comments_updated", result.comments_updated)
         self.stats.inc_value("newsdesk/comments_deleted", result.comments_deleted)
         self.stats.inc_value("newsdesk/comments_seen", len(item.comments))
-        return item
 
     def index_near_duplicates(self, session, result, item) -> NearDuplicate | None:
         """Level 3, in the article's own transaction: a new article is looked up (before it

@@ -25,6 +25,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
+from ..extract.version import extractor_version
 from ..charset import page_encoding
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import canonical_for_page, canonical_url, tracking_params
@@ -233,8 +234,10 @@ class NewsSpider(scrapy.Spider):
                              response.headers.get("Content-Type", b"?").decode("latin-1"))
             return None
         try:
+            # A response replayed from the archive (`newsdesk reextract`) was fetched when it was archived.
+            fetched_at = response.meta.get("archived_at") or datetime.now(timezone.utc)
             return Page.parse(response.body, response.url, rules=self.site_config.rules,
-                              encoding=page_encoding(response), fetched_at=datetime.now(timezone.utc))
+                              encoding=page_encoding(response), fetched_at=fetched_at)
         except NotAnArticle as exc:
             self.crawler.stats.inc_value(f"newsdesk/skipped/{_reason_key(exc)}")
             self.logger.info("skipped %s: %s", response.url, exc)
@@ -280,12 +283,14 @@ class NewsSpider(scrapy.Spider):
             response.url, declared[0] if declared else None, extra_tracking=self.extra_tracking,
             trailing_slash=self.site_config.trailing_slash))
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
-                       etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
+                       etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+                       extractor_version=extractor_version(), archive_records=_archived(response, "article"))
         stats.inc_value("newsdesk/article_pages")
         if extract_comments is None:
             yield item
             return
-        state = {"item": item, "threads": [], "pending": [], "seen": {response.url}, "errors": []}
+        state = {"item": item, "threads": [], "pending": [], "seen": {response.url}, "errors": [],
+                 "records": list(item.archive_records)}
         self._add_thread(state, self._safe(lambda: extract_comments(page, self.comment_endpoints), state))
         yield from self._next_comment_request(state)
 
@@ -336,6 +341,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_comments(self, response, state, kind):
         self.crawler.stats.inc_value("newsdesk/comment_pages")
+        state["records"] += _archived(response, kind)
         if kind == "page":
             page = self.page_from(response)
             thread = self._safe(lambda: extract_comments(page, self.comment_endpoints), state) if page else None
@@ -368,7 +374,17 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsdesk/comment_threads_failed")
         complete = not errors and all(t.complete for t in state["threads"])
         return replace(item, comments=comments, comment_count_reported=reported,
-                       comments_complete=complete, comment_errors=errors)
+                       comments_complete=complete, comment_errors=errors, archive_records=state["records"])
+
+
+def _archived(response, kind: str) -> list[dict]:
+    """The archived record of a response (crawler/extensions/archive.py), when it was archived."""
+    if record_id := response.meta.get("warc_record_id"):
+        return [{"kind": kind, "url": response.url, "record_id": record_id}]
+    if warc_file := response.meta.get("warc_file"):  # replayed from the archive: its own record
+        return [{"kind": kind, "url": response.url, "warc_file": warc_file,
+                 "warc_offset": response.meta["warc_offset"]}]
+    return []
 
 
 def _header(response, name: bytes) -> str | None:
