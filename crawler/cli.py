@@ -13,7 +13,7 @@ import importlib
 import sys
 
 COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
-            "forget", "extract"]
+            "forget", "extract", "reextract"]
 
 
 class CommandError(Exception):
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"crawler.commands.{name}")
+        module = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}")
         p = module.add_parser(sub)
         p.set_defaults(handler=module.run)
     return parser

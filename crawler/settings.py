@@ -72,7 +72,10 @@ DOWNLOADER_MIDDLEWARES = {
     # and redirect loops / too many redirects before RedirectMiddleware (600) drops them unnamed.
     "crawler.failures.FailureReasonsMiddleware": 530,
     "crawler.failures.RedirectGuardMiddleware": 610,
+    # `newsdesk reextract`: archived responses instead of the network (NEWSDESK_REPLAY), next to the downloader.
+    "crawler.downloadermiddlewares.replay.ArchiveReplayMiddleware": 950,
 }
+NEWSDESK_REPLAY = False
 SPIDER_MIDDLEWARES = {
     "crawler.incremental.RecrawlOrderMiddleware": 450,  # after OffsiteMiddleware (500) drops foreign links
     "crawler.traps.CrawlerTrapMiddleware": 470,  # sees every link a page yields, before re-crawl ordering

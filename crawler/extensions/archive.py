@@ -107,7 +107,8 @@ class WarcFiles:
                 self.close_one(old)
             self.open[key] = self._new_file(job.site, day)
         path, fh, writer = self.open[key]
-        date = datetime_to_iso_date(job.date, use_micros=True)
+        # warcio formats a naive UTC time (an aware one comes out as "...+00:00Z")
+        date = datetime_to_iso_date(job.date.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
         headers = [(k, v) for k, v in job.response_headers if k.lower() not in _WIRE_HEADERS]
         headers.append(("Content-Length", str(len(job.body))))
         response = writer.create_warc_record(
@@ -172,7 +173,7 @@ class WarcArchive:
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("NEWSDESK_ARCHIVE_ENABLED", True):
-            raise NotConfigured("archive switched off")
+            raise NotConfigured()  # quietly: reextract and import switch it off
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)

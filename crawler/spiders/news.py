@@ -45,12 +45,14 @@ class NewsSpider(scrapy.Spider):
     name = "news"
 
     def __init__(self, site: str | None = None, url: str | None = None, sites_file: str | None = None,
-                 *args, **kwargs):
+                 *args, config: SiteConfig | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.config_error: str | None = None
         self.site_config: SiteConfig | None = None
         try:
-            if site and url:
+            if config is not None:  # handed over whole (`newsdesk reextract`)
+                self.site_config = config
+            elif site and url:
                 self.site_config = replace(get_site(site, sites_file), start_urls=(url,))
             elif site:
                 self.site_config = get_site(site, sites_file)
