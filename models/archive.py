@@ -76,10 +76,11 @@ def import_state(session: Session, path: str, size: int | None) -> WarcImport:
     return row
 
 
-def record_progress(session: Session, path: str, next_offset: int, *, records: int = 0, articles: int = 0,
+def record_progress(session: Session, path: str, next_offset: int, *, records: int, articles: int = 0,
                     finished: bool = False) -> None:
-    """Every record of ``path`` below ``next_offset`` is done (call in the transaction that stored them)."""
-    values = {"next_offset": next_offset, "records": WarcImport.records + records,
+    """Every record of ``path`` below ``next_offset`` is done (call in the transaction that stored
+    them): ``records`` response records in all, ``articles`` more articles stored."""
+    values = {"next_offset": next_offset, "records": records,
               "articles": WarcImport.articles + articles, "updated_at": utcnow()}
     if finished:
         values["finished_at"] = utcnow()
