@@ -106,26 +106,48 @@ class RecordExtractor:
         self.overrides = overrides
         self.reader = RecordReader()
         self.parts: dict[str, tuple] = {}  # site name -> (spider, pipelines, stats)
+        self.crawlers: dict[str | None, tuple] = {}  # configured site name (None: ad hoc) -> (crawler, pipelines)
 
     def parts_for(self, cfg):
-        if cfg.name not in self.parts:
-            from scrapy.crawler import Crawler
-            from scrapy.statscollectors import MemoryStatsCollector
+        """The spider for a page's site, with the validate/clean/dedup pipelines of its crawler.
+        A configured site gets a crawler of its own (its [sites.NAME.settings]); every ad-hoc
+        site (one per host in a CC-NEWS file) shares one, since building a crawler copies all
+        settings."""
+        from collections import OrderedDict
 
-            from pipelines.clean import CleanPipeline
-            from pipelines.dedup import DedupPipeline
-            from pipelines.validate import ValidatePipeline
+        if cfg.name in self.parts:
+            self.parts.move_to_end(cfg.name)
+            return self.parts[cfg.name]
+        configured = cfg.name in self.sitemap.sites
+        key = cfg.name if configured else None
+        if key not in self.crawlers:
+            self.crawlers[key] = self._crawler()
+        crawler, pipelines = self.crawlers[key]
+        from .spiders.news import NewsSpider
 
-            from .spiders.news import NewsSpider
-
-            crawler = Crawler(NewsSpider, import_settings(None, self.overrides))
-            crawler.stats = MemoryStatsCollector(crawler)
-            # No link is followed (the archive decides what exists), so none is extracted either.
-            spider = NewsSpider.from_crawler(crawler, config=replace(cfg, follow_links=False))
-            crawler.spider = spider
-            pipelines = [cls.from_crawler(crawler) for cls in (ValidatePipeline, CleanPipeline, DedupPipeline)]
-            self.parts[cfg.name] = (spider, pipelines, crawler.stats)
+        # No link is followed (the archive decides what exists), so none is extracted either.
+        spider = NewsSpider.from_crawler(crawler, config=replace(cfg, follow_links=False))
+        crawler.spider = spider
+        if not isinstance(self.parts, OrderedDict):
+            self.parts = OrderedDict(self.parts)
+        self.parts[cfg.name] = (spider, pipelines, crawler.stats)
+        while len(self.parts) > 512:  # hosts of a CC-NEWS file: keep the recent ones
+            self.parts.popitem(last=False)
         return self.parts[cfg.name]
+
+    def _crawler(self):
+        from scrapy.crawler import Crawler
+        from scrapy.statscollectors import MemoryStatsCollector
+
+        from pipelines.clean import CleanPipeline
+        from pipelines.dedup import DedupPipeline
+        from pipelines.validate import ValidatePipeline
+
+        from .spiders.news import NewsSpider
+
+        crawler = Crawler(NewsSpider, import_settings(None, self.overrides))
+        crawler.stats = MemoryStatsCollector(crawler)
+        return crawler, [cls.from_crawler(crawler) for cls in (ValidatePipeline, CleanPipeline, DedupPipeline)]
 
     def response(self, archived, kind: str, request=None):
         from scrapy.http import Headers, Request
@@ -146,6 +168,7 @@ class RecordExtractor:
             return RecordResult(offset, reason="unreadable_record", stats={"newsdesk/errors/unreadable_record": 1})
         cfg = self.sitemap.config_for(archived.url)
         spider, pipelines, stats = self.parts_for(cfg)
+        spider.crawler.spider = spider  # a shared crawler: this page's spider
         stats.clear_stats()
         try:
             item = self.extract(spider, archived)
