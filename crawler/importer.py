@@ -263,6 +263,10 @@ def is_candidate(head) -> str | None:
     return None
 
 
+class NotAWarc(Exception):
+    """A file given as WARC that warcio cannot read."""
+
+
 @dataclass
 class FileOutcome:
     path: str
@@ -335,7 +339,10 @@ class WarcImporter:
             return outcome
         if self.progress:
             self.progress.indexing(path, position)
-        heads = list(scan_responses(path))
+        try:
+            heads = list(scan_responses(path))
+        except Exception as exc:  # warcio's ArchiveLoadFailed, or a truncated gzip stream
+            raise NotAWarc(f"{path}: not a readable WARC file ({type(exc).__name__}: {exc})") from None
         offsets = [h.offset for h in heads]
         index: dict[str, int] = {}  # URL -> offset, for comment threads: the first 200 answer, else the first
         answered = set()

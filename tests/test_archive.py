@@ -192,9 +192,14 @@ def test_a_wget_warc_of_the_demo_site_imports_into_what_a_crawl_stores(tmp_path)
             pytest.fail("wget is not installed (apt-get install -y wget)")
         pytest.skip("wget is not installed")
     crawled, imported = tmp_path / "crawl.db", tmp_path / "import.db"
+    # The crawl archives through sites.toml this time: `archive = true` in the site's entry.
+    sites = tmp_path / "sites.toml"
+    sites.write_text((REPO / "sites.toml").read_text(encoding="utf-8").replace(
+        "[sites.demo]\n", "[sites.demo]\narchive = true\n", 1), encoding="utf-8")
     with open_site("demo") as site:
         env = site.environment()
-        result = run_newsdesk("crawl", "demo", "--db", str(crawled), env=env)
+        result = run_newsdesk("crawl", "demo", "--db", str(crawled), "--sites", str(sites),
+                              "-s", f"NEWSDESK_ARCHIVE_DEFAULT_DIR={tmp_path / 'kept'}", env=env)
         assert result.returncode == 0, result.stderr[-3000:]
         wget = subprocess.run(["wget", "--mirror", "--no-verbose", "--delete-after", "-P", str(tmp_path / "files"),
                                f"--warc-file={tmp_path / 'mirror'}", "--no-warc-keep-log", f"{site.url}/"],
@@ -203,6 +208,8 @@ def test_a_wget_warc_of_the_demo_site_imports_into_what_a_crawl_stores(tmp_path)
         assert wget.returncode in (0, 8), wget.stderr[-2000:]
     warc = tmp_path / "mirror.warc.gz"
     assert warc.exists()
+    assert [p.name[:5] for p in (tmp_path / "kept").iterdir()] == ["demo-"]
+    assert rows(crawled, "SELECT count(*) FROM articles WHERE warc_file LIKE ?", f"{tmp_path / 'kept'}%")[0][0] == 50
     result = run_newsdesk("import-warc", str(warc), "--db", str(imported), env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "50 new" in result.stdout and "comments 665 new" in result.stdout
@@ -337,3 +344,7 @@ def test_import_inputs_listing_glob_and_url(archived, tmp_path):
     assert_same(snapshot(by_listing), snapshot(archived["demo"]["db"]))
     missing = run_newsdesk("import-warc", str(tmp_path / "nope.warc.gz"), "--db", str(by_url))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>not a WARC</p></body></html>")
+    bad = run_newsdesk("import-warc", str(page), "--db", str(by_url))
+    assert bad.returncode == 1 and "not a readable WARC file" in bad.stderr and "Traceback" not in bad.stderr

@@ -57,16 +57,21 @@ def _read_lines(data: bytes) -> list[str]:
 
 
 def _looks_like_listing(path: Path) -> bool:
+    """A listing of paths or URLs (by its name, else by its first line); anything else is read as WARC."""
     if path.name.endswith(_WARC_SUFFIXES):
         return False
     if path.name.endswith(_LISTING_SUFFIXES):
         return True
     try:
         with gzip.open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(4096)
     except (OSError, EOFError):
-        head = path.read_bytes()[:16]
-    return not head.startswith(b"WARC/")
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    first = head.split(b"\n", 1)[0].strip()
+    return bool(first) and not head.startswith(b"WARC/") and (
+        first.startswith((b"/", b"./", b"http://", b"https://", b"crawl-data/"))
+        or first.endswith((b".warc", b".warc.gz")))
 
 
 def download(url: str, cache: Path) -> str:
@@ -204,7 +209,7 @@ class ImportProgress:
 def run(args) -> int:
     from models.db import resolve_url
 
-    from ..importer import WarcImporter
+    from ..importer import NotAWarc, WarcImporter
     from ..sites import config_path, load_sites
     from .crawl import parse_overrides
 
@@ -234,6 +239,9 @@ def run(args) -> int:
     except KeyboardInterrupt:
         reason = "cancelled"
         raise
+    except NotAWarc as exc:
+        reason = "failed"
+        raise CommandError(str(exc)) from None
     except Exception:
         reason = "failed"
         raise
