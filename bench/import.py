@@ -101,13 +101,14 @@ def newsdesk_import(warc: Path, workers: int, workdir: Path, round_no: int) -> t
 
 def stage_costs(warc: Path, workdir: Path) -> dict[str, float]:
     """ms per page of each stage, one process, after a warm-up pass: where the import's time goes."""
+    import trafilatura
+
     from crawler.extract import parse_article
     from crawler.extract.comments import extract_comments
     from crawler.extract.page import Page
     from crawler.importer import RecordExtractor, WarcImporter
     from crawler.warcreader import RecordReader, scan_responses
     from models.db import resolve_url
-    import trafilatura
 
     heads = list(scan_responses(str(warc)))
     reader = RecordReader()

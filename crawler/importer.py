@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -105,7 +106,7 @@ class RecordExtractor:
         self.sitemap = SiteMap(sites, forced_site)
         self.overrides = overrides
         self.reader = RecordReader()
-        self.parts: dict[str, tuple] = {}  # site name -> (spider, pipelines, stats)
+        self.parts: OrderedDict[str, tuple] = OrderedDict()  # site name -> (spider, pipelines, stats)
         self.crawlers: dict[str | None, tuple] = {}  # configured site name (None: ad hoc) -> (crawler, pipelines)
 
     def parts_for(self, cfg):
@@ -113,8 +114,6 @@ class RecordExtractor:
         A configured site gets a crawler of its own (its [sites.NAME.settings]); every ad-hoc
         site (one per host in a CC-NEWS file) shares one, since building a crawler copies all
         settings."""
-        from collections import OrderedDict
-
         if cfg.name in self.parts:
             self.parts.move_to_end(cfg.name)
             return self.parts[cfg.name]
@@ -127,9 +126,6 @@ class RecordExtractor:
 
         # No link is followed (the archive decides what exists), so none is extracted either.
         spider = NewsSpider.from_crawler(crawler, config=replace(cfg, follow_links=False))
-        crawler.spider = spider
-        if not isinstance(self.parts, OrderedDict):
-            self.parts = OrderedDict(self.parts)
         self.parts[cfg.name] = (spider, pipelines, crawler.stats)
         while len(self.parts) > 512:  # hosts of a CC-NEWS file: keep the recent ones
             self.parts.popitem(last=False)

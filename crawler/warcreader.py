@@ -9,9 +9,9 @@ Scrapy does not try to decode it twice.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator
 
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 

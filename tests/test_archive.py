@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CI, REPO, run_newsdesk, start_newsdesk
 
 WARC_NAME = re.compile(r"^(demo|forum)-\d{14}-\d+-\d{5}\.warc\.gz$")

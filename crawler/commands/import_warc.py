@@ -140,7 +140,7 @@ def expand_inputs(inputs: list[str], *, base_url: str, cache: Path, depth: int =
                         local = path.parent / line
                         resolved.append(str(local) if local.exists() else urljoin(base_url, line))
                     else:
-                        resolved.append(str((path.parent / line)) if not os.path.isabs(line) else line)
+                        resolved.append(str(path.parent / line) if not os.path.isabs(line) else line)
                 out += expand_inputs(resolved, base_url=base_url, cache=cache, depth=1)
             else:
                 out.append(str(path))

@@ -133,7 +133,7 @@ class WarcFiles:
         return path, offset
 
     def close_one(self, key) -> None:
-        path, fh, _ = self.open.pop(key)
+        _, fh, _ = self.open.pop(key)
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
