@@ -218,8 +218,6 @@ def run(args) -> int:
         raise CommandError("--workers must be at least 1", code=2)
     overrides = parse_overrides(args.set)
     sites = load_sites(args.sites) if (args.sites or config_path(None).exists()) else {}
-    if args.site and args.site not in sites:
-        sites = dict(sites)  # an ad-hoc site of that name: no rules
     paths = expand_inputs(args.inputs, base_url=args.base_url, cache=Path(args.cache))
     if not paths:
         raise CommandError("no WARC files in the inputs", code=2)
