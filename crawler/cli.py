@@ -12,16 +12,17 @@ import argparse
 import importlib
 import sys
 
+from sqlalchemy.exc import OperationalError
+
+from models.db import DatabaseConfigError
+
+# Shared by the commands, which import them from crawler.commands; named here too for code
+# written against crawler.cli.
+from .commands import CommandError, add_db_argument, require_database  # noqa: F401
+from .sites import ConfigError
+
 COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
             "forget", "extract", "reextract", "import-warc"]
-
-
-class CommandError(Exception):
-    """A user-facing failure: printed as one line, exit code 1 (or .code)."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,24 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH_OR_URL",
-                        help="SQLite file or SQLAlchemy URL (default: $NEWSDESK_DATABASE_URL, else ./newsdesk.db)")
-
-
-def require_database(url: str) -> None:
-    """The analyst commands read an existing database: say so when there is none at ``url``."""
-    from models.db import has_schema
-
-    if not has_schema(url):
-        raise CommandError(f"no newsdesk database at {url} (run `newsdesk db upgrade` or a crawl first)")
-
-
 def main(argv: list[str] | None = None) -> int:
-    from models.db import DatabaseConfigError
-
-    from .sites import ConfigError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -65,8 +49,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsdesk {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # database down, disk full...: one line, and the class for a bug report
-        from sqlalchemy.exc import OperationalError
-
         if isinstance(exc, OperationalError):
             print(f"newsdesk {args.command}: database error: {exc.orig}", file=sys.stderr)
             return 1

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from .contracts import CRAWL_RUN_ID
 from .warcreader import ArchiveError, RecordReader, scan_responses
 
 logger = logging.getLogger(__name__)
@@ -301,10 +302,25 @@ class WarcImporter:
         self.warmed = False
 
     def open(self) -> None:
+        """Open the store and the import's crawl_runs row (origin import-warc), as a crawl's
+        CrawlRunExtension does."""
+        from models import runs
+
         self.store.open_spider()
+        with self.sessions.begin() as session:
+            self.run_id = runs.start_run(session, None, origin="import-warc")
+        self.stats.set_value(CRAWL_RUN_ID, self.run_id)
 
     def close(self, reason: str) -> None:
-        self.store.spider_closed(None, reason)
+        """Close the run row with its counters, read from the import's stats as a crawl's are."""
+        from models import runs
+
+        from .extensions.runs import run_counters, run_status
+
+        stats = self.stats.get_stats()
+        with self.sessions.begin() as session:
+            runs.finish_run(session, self.run_id, status=run_status(reason, stats), finish_reason=reason,
+                            counters=run_counters(stats), stats=stats)
 
     def site_id(self, session, item) -> int:
         from models import repository

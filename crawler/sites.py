@@ -13,6 +13,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+
 from .extract.rules import SiteRules
 
 DEFAULT_CONFIG = "sites.toml"
@@ -78,9 +83,6 @@ def _expand(value: str) -> str:
 
 def parse_schedule(text: str):
     """A cron expression or an interval ('90s', '15m', '2h', '1d') → an APScheduler trigger."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
-
     if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text):
         seconds = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
         if seconds <= 0:
@@ -219,8 +221,6 @@ def _rules(raw, bad) -> SiteRules:
         raise bad("rules.date_order", "must be MDY, DMY or YMD")
     if (system := values.get("comment_system")) and system not in COMMENT_SYSTEMS:
         raise bad("rules.comment_system", f"must be one of {', '.join(COMMENT_SYSTEMS)}")
-    from cssselect import SelectorError
-    from lxml.cssselect import CSSSelector
 
     selectors = [(k, values[k]) for k in ("title", "authors", "published", "section", "body") if k in values]
     selectors += [("body_exclude", s) for s in values.get("body_exclude", ())]

@@ -5,6 +5,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
@@ -73,8 +77,6 @@ def session_factory(url: str) -> sessionmaker[Session]:
 
 
 def alembic_config(url: str):
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))
@@ -83,8 +85,6 @@ def alembic_config(url: str):
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema to ``revision`` with Alembic (the only way the schema is created)."""
-    from alembic import command
-
     engine = get_engine(url)
     cfg = alembic_config(url)
     with engine.begin() as connection:
@@ -98,15 +98,11 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

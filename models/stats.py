@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
+from .base import UTCDateTime
 from .tables import Article, ArticleAuthor, ArticleUrl, Author, Comment, CrawlRun, Site
 
 
@@ -63,8 +64,6 @@ def site_summaries(session: Session, site: str | None = None) -> list[SiteSummar
 def _as_datetime(value):
     """min()/max() lose the column type on SQLite: the ISO text comes back as it is stored."""
     if isinstance(value, str):
-        from .base import UTCDateTime
-
         return UTCDateTime().process_result_value(value, None)
     return value
 

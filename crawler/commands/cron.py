@@ -1,7 +1,7 @@
 """newsdesk cron: crontab lines for the system's cron, one per site with a schedule.
 
 Each line runs `newsdesk crawl SITE` with the same database and sites file; the crawl
-lock (crawler/crawllock.py) protects these runs like any other, so a cron line and a
+lock (crawler/extensions/crawllock.py) protects these runs like any other, so a cron line and a
 running `newsdesk schedule` never crawl one site at once.
 """
 from __future__ import annotations
@@ -14,7 +14,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..cli import add_db_argument
+from sqlalchemy.engine import make_url
+
+from models.db import resolve_url
+
+from ..sites import config_path, load_sites
+from . import add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -57,12 +62,6 @@ def newsdesk_command() -> list[str]:
 
 
 def run(args) -> int:
-    from sqlalchemy.engine import make_url
-
-    from models.db import resolve_url
-
-    from ..sites import config_path, load_sites
-
     db_url = resolve_url(args.db)
     sites_file = config_path(args.sites).resolve()
     sites = load_sites(sites_file)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import add_db_argument
+from models.db import current_revision, head_revision, resolve_url, upgrade
+
+from . import add_db_argument
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -14,8 +16,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from models.db import current_revision, head_revision, resolve_url, upgrade
-
     url = resolve_url(args.db)
     if args.action == "upgrade":
         upgrade(url)

@@ -4,7 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..cli import CommandError, add_db_argument, require_database
+from sqlalchemy import select
+
+from models.db import resolve_url, session_factory
+from models.duplicates import duplicate_groups
+from models.tables import Site
+
+from . import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,19 +33,12 @@ def _member(m) -> dict:
 
 
 def run(args) -> int:
-    from models.db import resolve_url, session_factory
-    from models.neardup import duplicate_groups
-
     if args.limit < 0:
         raise CommandError("--limit must be 0 (all) or more", code=2)
     url = resolve_url(args.db)
     require_database(url)
     with session_factory(url)() as session:
         if args.site:
-            from sqlalchemy import select
-
-            from models.tables import Site
-
             if session.scalar(select(Site.id).where(Site.name == args.site)) is None:
                 raise CommandError(f"no site named {args.site!r} in the database")
         groups = duplicate_groups(session, site=args.site, limit=args.limit or None)

@@ -19,7 +19,11 @@ import time
 from datetime import datetime
 from typing import IO, Any, Iterable, Iterator
 
-from ..cli import CommandError, add_db_argument, require_database
+from models import export as rows
+from models.db import get_engine, resolve_url
+from models.export import DATETIME_COLUMNS
+
+from . import CommandError, add_db_argument, require_database
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_BATCH_ROWS = 1000
@@ -79,8 +83,6 @@ def write_csv(records: Iterable[dict], columns: tuple[str, ...], out: IO[str]) -
 def parquet_schema(columns: tuple[str, ...]):
     import pyarrow as pa
 
-    from models.export import DATETIME_COLUMNS
-
     ints = {"article_id", "comment_id", "parent_id", "duplicate_of_id", "word_count", "comment_count",
             "position", "depth"}
     lists = {"authors", "tags"}
@@ -130,8 +132,6 @@ def export(connection, fmt: str, out, *, site: str | None = None, since=None, co
            batch_size: int = 1000) -> int:
     """Write the export to ``out`` (a text stream for csv/jsonl; a path or binary stream for
     parquet); returns the number of records written."""
-    from models import export as rows
-
     if fmt == "jsonl":
         records = (rows.iter_articles_with_comments if comments else rows.iter_articles)(
             connection, site, since, batch_size)
@@ -146,8 +146,6 @@ def export(connection, fmt: str, out, *, site: str | None = None, since=None, co
 
 
 def run(args) -> int:
-    from models.db import get_engine, resolve_url
-
     url = resolve_url(args.db)
     if args.since:
         try:

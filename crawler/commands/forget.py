@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument, require_database
+from models import fetchstate
+from models.db import resolve_url, session_factory
+
+from ..urls import canonical_url
+from . import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -18,15 +22,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def url_keys(url: str) -> list[str]:
     """The URL as given and in every canonical form a site's trailing_slash rule may give it."""
-    from ..urls import canonical_url
-
     return list(dict.fromkeys([url] + [canonical_url(url, trailing_slash=t) for t in ("keep", "strip", "add")]))
 
 
 def run(args) -> int:
-    from models import fetchstate
-    from models.db import resolve_url, session_factory
-
     url = resolve_url(args.db)
     require_database(url)
     for given in args.urls:

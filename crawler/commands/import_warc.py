@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from ..cli import CommandError, add_db_argument
+from . import CommandError, add_db_argument
 
 CC_BASE_URL = "https://data.commoncrawl.org/"
 _LISTING_SUFFIXES = (".paths", ".paths.gz", ".txt", ".txt.gz", ".lst", ".list")

@@ -21,7 +21,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..cli import CommandError, add_db_argument, require_database
+from . import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:

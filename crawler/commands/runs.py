@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument, require_database
+from rich.console import Console
+from rich.table import Table
+
+from models import runs
+from models.db import resolve_url, session_factory
+
+from . import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -26,12 +32,6 @@ def _duration(seconds: float | None) -> str:
 
 
 def run(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from models import runs
-    from models.db import resolve_url, session_factory
-
     if args.limit < 1:
         raise CommandError("--limit must be at least 1", code=2)
     url = resolve_url(args.db)

@@ -5,7 +5,12 @@ import argparse
 import logging
 import sys
 
-from ..cli import CommandError, add_db_argument
+from models.db import resolve_url
+
+from ..scheduler import ScheduleOptions, SiteScheduler
+from ..schedules import stored_jobs
+from . import CommandError, add_db_argument
+from .crawl import parse_overrides
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -31,8 +36,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def print_jobs(db_url: str) -> int:
-    from ..scheduler import stored_jobs
-
     jobs = stored_jobs(db_url)
     if not jobs:
         print("no scheduled jobs in this database (start `newsdesk schedule` once)")
@@ -46,11 +49,6 @@ def print_jobs(db_url: str) -> int:
 
 
 def run(args) -> int:
-    from models.db import resolve_url
-
-    from ..scheduler import ScheduleOptions, SiteScheduler
-    from .crawl import parse_overrides
-
     db_url = resolve_url(args.db)
     if args.list:
         return print_jobs(db_url)

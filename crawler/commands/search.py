@@ -6,7 +6,13 @@ import json
 import re
 from datetime import date
 
-from ..cli import CommandError, add_db_argument, require_database
+from rich.console import Console
+from rich.text import Text
+
+from models.db import resolve_url, session_factory
+from models.search import search, search_comments
+
+from . import CommandError, add_db_argument, require_database
 
 # Control characters as highlight marks: they cannot occur in stored text, so they are
 # replaced by terminal styling without any escaping question.
@@ -28,8 +34,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _styled(snippet: str):
-    from rich.text import Text
-
     out = Text()
     bold = False
     for part in snippet.replace("\x03", "\x02").split("\x02"):
@@ -39,12 +43,6 @@ def _styled(snippet: str):
 
 
 def run(args) -> int:
-    from rich.console import Console
-    from rich.text import Text
-
-    from models.db import resolve_url, session_factory
-    from models.search import search, search_comments
-
     url = resolve_url(args.db)
     if args.since:
         try:

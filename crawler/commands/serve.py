@@ -15,7 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import CommandError, add_db_argument, require_database
+from sqlalchemy.engine import make_url
+
+from crawler.web.app import make_app_server
+from models.db import resolve_url
+
+from . import CommandError, add_db_argument, require_database
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -121,9 +126,6 @@ def run_datasette(path: Path, host: str, port: int) -> int:
 
 
 def run_builtin(url: str, host: str, port: int) -> int:
-    from crawler.web.app import make_app_server
-    from sqlalchemy.engine import make_url
-
     server = make_app_server(url, host, port)
     shown = make_url(url).render_as_string(hide_password=True)
     print(f"newsdesk serve: {shown} on http://{host}:{port}/ (charts: /charts), read-only",
@@ -136,10 +138,6 @@ def run_builtin(url: str, host: str, port: int) -> int:
 
 
 def run(args) -> int:
-    from sqlalchemy.engine import make_url
-
-    from models.db import resolve_url
-
     url = resolve_url(args.db)
     require_database(url)
     sqlite = url.startswith("sqlite")

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import CommandError, add_db_argument, require_database
+from rich.console import Console
+from rich.table import Table
+
+from models import stats
+from models.db import resolve_url, session_factory
+
+from . import CommandError, add_db_argument, require_database
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -22,12 +28,6 @@ def _when(value) -> str:
 
 
 def run(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from models import stats
-    from models.db import resolve_url, session_factory
-
     url = resolve_url(args.db)
     require_database(url)
     console = Console(highlight=False)

@@ -12,6 +12,8 @@ from copy import copy
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
 from .authors import clean_author_names
 from .body import BOILERPLATE, extract_generic_body
 from .bylines import IN_PAGE_FURNITURE
@@ -152,7 +154,7 @@ def _plausible(page: Page, value: datetime) -> bool:
 def _htmldate(page: Page) -> str | None:
     """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
     give no date in the sources above; it works on a copy of the tree."""
-    from htmldate import find_date
+    from htmldate import find_date  # slow to import (it brings dateparser); most pages never need it
 
     try:
         return find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
@@ -268,8 +270,6 @@ _IDENTIFIER = None
 def _language_identifier():
     global _IDENTIFIER
     if _IDENTIFIER is None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
         _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     return _IDENTIFIER
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +27,11 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
+
+from models.search import search, search_comments
+from models.threads import reading_order
+
+from .charts import charts_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_ROWS = 50
@@ -127,8 +133,6 @@ class NewsdeskApp:
         return "200 OK", self.render("index.html", counts=counts, recent=recent)
 
     def search(self, params):
-        from models.search import search, search_comments
-
         q = params.get("q", "").strip()
         site = params.get("site") or None
         since = params.get("since") or None
@@ -147,16 +151,12 @@ class NewsdeskApp:
                                      in_comments=in_comments, hits=hits, error=error)
 
     def charts(self, params):
-        from .charts import charts_for
-
         site = params.get("site") or None
         with self.sessions() as session:
             charts = charts_for(session, site)
         return "200 OK", self.render("charts.html", charts=charts, site=site or "")
 
     def article(self, params, article_id):
-        from models.threads import reading_order
-
         with self.sessions() as session:
             row = session.execute(text("SELECT * FROM article_overview WHERE article_id = :id"),
                                   {"id": int(article_id)}).mappings().first()
@@ -224,7 +224,6 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):  # one short line per request, no reverse DNS
-        import sys
 
         sys.stderr.write(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
+from models import stats
+
 PALETTE = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5",
            "#9c6b4e", "#9498a0"]
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
@@ -124,8 +126,6 @@ def bar_chart(rows: list[tuple[str, int]], *, width: int = 900, label: str = "to
 
 def charts_for(session, site: str | None = None, days: int = 60) -> list[dict[str, str]]:
     """The three charts of the charts page: [{"title", "note", "svg"}]."""
-    from models import stats
-
     daily = sorted(stats.daily(session, site, days))
     day_list = sorted({d for d, *_ in daily})
     sites = sorted({s for _, s, *_ in daily})

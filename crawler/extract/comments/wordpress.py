@@ -25,6 +25,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+from lxml import html as lxml_html
 
 from ...items import CommentItem
 from ..dates import parse_date
@@ -232,8 +233,6 @@ def parse_feed(body: bytes | str, url: str, rules) -> CommentThread:
 
 
 def _reply_prefix(markup: str) -> tuple[str | None, str]:
-    from lxml import html as lxml_html
-
     if not markup.strip():
         return None, markup
     try:

@@ -13,21 +13,20 @@ from urllib.parse import quote
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from crawler.web.charts import charts_for
 
 
 @lru_cache(maxsize=4)
 def _sessions(path: str):
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import sessionmaker
-
     engine = create_engine(f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=ro&uri=true",
                            connect_args={"timeout": 30, "check_same_thread": False})
     return sessionmaker(engine)
 
 
 def _charts(path: str, site: str | None):
-    from crawler.web.charts import charts_for
-
     with _sessions(path)() as session:
         return charts_for(session, site)
 
