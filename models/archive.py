@@ -6,13 +6,99 @@ in the same transaction as the articles stored from those records).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .tables import Article, ArticleRecord, Site, WarcImport
+from .tables import (
+    Article,
+    ArticleAuthor,
+    ArticleRecord,
+    ArticleTag,
+    Author,
+    Site,
+    Tag,
+    WarcImport,
+)
+
+
+def _insert(session: Session, table):
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- what an article was extracted from, and what it says ---------------------------------
+
+
+
+# What an extraction decides about an article, compared field by field by `newsdesk reextract`.
+EXTRACTED_FIELDS = ("title", "subtitle", "authors", "published_at", "modified_at", "language", "section",
+                    "tags", "image_url", "lead", "body_text")
+
+
+def _comparable(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def extracted_fields(article: Mapping[str, Any]) -> dict[str, Any]:
+    """The extracted fields of an article mapping, in a form that compares equal across a
+    database round trip (times as UTC ISO text, lists as lists)."""
+    return {k: _comparable(article.get(k) if k not in ("authors", "tags") else article.get(k) or [])
+            for k in EXTRACTED_FIELDS}
+
+
+def stored_fields(session: Session, article_id: int) -> dict[str, Any]:
+    """The extracted fields of a stored article, as ``extracted_fields`` gives them."""
+    row = session.get(Article, article_id)
+    values = {k: getattr(row, k) for k in EXTRACTED_FIELDS if k not in ("authors", "tags")}
+    values["authors"] = list(session.scalars(
+        select(Author.name).join(ArticleAuthor, ArticleAuthor.author_id == Author.id)
+        .where(ArticleAuthor.article_id == article_id).order_by(ArticleAuthor.position)))
+    values["tags"] = sorted(session.scalars(
+        select(Tag.name).join(ArticleTag, ArticleTag.tag_id == Tag.id).where(ArticleTag.article_id == article_id)))
+    return extracted_fields(values)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Names of the extracted fields that differ (tags compared as sets: they have no order)."""
+    out = []
+    for key in EXTRACTED_FIELDS:
+        a, b = before.get(key), after.get(key)
+        if key == "tags":
+            a, b = sorted(a or []), sorted(b or [])
+        if a != b:
+            out.append(key)
+    return out
+
+
+def archive_pointer(article: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """(file, offset) of the archived article page an item came from, if it was archived."""
+    for record in article.get("archive_records") or []:
+        if record.get("kind") == "article" and record.get("warc_file"):
+            return record["warc_file"], int(record["warc_offset"])
+    return None, None
+
+
+def save_records(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
+    """The archived records of this fetch (its page, its comment pages), for `newsdesk reextract`."""
+    rows = [{"article_id": article_id, "fetched_at": article.get("fetched_at") or now, "kind": r["kind"],
+             "url": r["url"], "warc_file": r["warc_file"], "warc_offset": int(r["warc_offset"])}
+            for r in article.get("archive_records") or [] if r.get("warc_file")]
+    if rows:
+        session.execute(_insert(session, ArticleRecord.__table__).on_conflict_do_nothing(
+            index_elements=["article_id", "warc_file", "warc_offset"]), rows)
+
 
 
 @dataclass

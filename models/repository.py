@@ -6,6 +6,7 @@ two crawler processes writing the same article or comment at once cannot make tw
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -14,8 +15,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .archive import archive_pointer, changed_fields, extracted_fields, save_records, stored_fields
 from .tables import (
-    Article, ArticleAuthor, ArticleRecord, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site,
+    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site,
     Tag,
 )
 
@@ -63,70 +65,6 @@ class SaveResult:
 
 ARTICLE_FIELDS = ("title", "subtitle", "published_at", "modified_at", "language", "section",
                   "image_url", "lead", "body_text", "word_count", "content_hash")
-# What an extraction decides about an article, compared field by field by `newsdesk reextract`.
-EXTRACTED_FIELDS = ("title", "subtitle", "authors", "published_at", "modified_at", "language", "section",
-                    "tags", "image_url", "lead", "body_text")
-
-
-def _comparable(value):
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return value
-
-
-def extracted_fields(article: Mapping[str, Any]) -> dict[str, Any]:
-    """The extracted fields of an article mapping, in a form that compares equal across a
-    database round trip (times as UTC ISO text, lists as lists)."""
-    return {k: _comparable(article.get(k) if k not in ("authors", "tags") else article.get(k) or [])
-            for k in EXTRACTED_FIELDS}
-
-
-def stored_fields(session: Session, article_id: int) -> dict[str, Any]:
-    """The extracted fields of a stored article, as ``extracted_fields`` gives them."""
-    row = session.get(Article, article_id)
-    values = {k: getattr(row, k) for k in EXTRACTED_FIELDS if k not in ("authors", "tags")}
-    values["authors"] = list(session.scalars(
-        select(Author.name).join(ArticleAuthor, ArticleAuthor.author_id == Author.id)
-        .where(ArticleAuthor.article_id == article_id).order_by(ArticleAuthor.position)))
-    values["tags"] = sorted(session.scalars(
-        select(Tag.name).join(ArticleTag, ArticleTag.tag_id == Tag.id).where(ArticleTag.article_id == article_id)))
-    return extracted_fields(values)
-
-
-def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """Names of the extracted fields that differ (tags compared as sets: they have no order)."""
-    out = []
-    for key in EXTRACTED_FIELDS:
-        a, b = before.get(key), after.get(key)
-        if key == "tags":
-            a, b = sorted(a or []), sorted(b or [])
-        if a != b:
-            out.append(key)
-    return out
-
-
-def _archive_pointer(article: Mapping[str, Any]) -> tuple[str | None, int | None]:
-    """(file, offset) of the archived article page an item came from, if it was archived."""
-    for record in article.get("archive_records") or []:
-        if record.get("kind") == "article" and record.get("warc_file"):
-            return record["warc_file"], int(record["warc_offset"])
-    return None, None
-
-
-def _save_records(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
-    """The archived records of this fetch (its page, its comment pages), for `newsdesk reextract`."""
-    rows = [{"article_id": article_id, "fetched_at": article.get("fetched_at") or now, "kind": r["kind"],
-             "url": r["url"], "warc_file": r["warc_file"], "warc_offset": int(r["warc_offset"])}
-            for r in article.get("archive_records") or [] if r.get("warc_file")]
-    if rows:
-        session.execute(_insert(session, ArticleRecord.__table__).on_conflict_do_nothing(
-            index_elements=["article_id", "warc_file", "warc_offset"]), rows)
-
-
 def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
                  near_duplicate: tuple[int, float] | None = None, now: datetime | None = None,
                  compare_fields: bool = False) -> SaveResult:
@@ -135,7 +73,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
     A stored article is updated (and gets a version) when its text changed; with
     ``compare_fields`` (re-extraction) also when any other extracted field did."""
     now = now or utcnow()
-    warc_file, warc_offset = _archive_pointer(article)
+    warc_file, warc_offset = archive_pointer(article)
     pointer = {"warc_file": warc_file, "warc_offset": warc_offset,
                "extractor_version": article.get("extractor_version")}
     canonical = article["canonical_url"]
@@ -158,7 +96,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
                     article_id=twin.id, url=canonical, first_seen_at=now, last_seen_at=now
                 ).on_conflict_do_update(index_elements=["url"], set_={"last_seen_at": now}))
                 twin.last_seen_at = _later(twin.last_seen_at, now)
-                _save_records(session, twin.id, article, now)
+                save_records(session, twin.id, article, now)
                 result = SaveResult(twin.id, "duplicate", duplicate_of_id=twin.id)
                 _save_thread(session, twin, article, now, result)
                 return result
@@ -179,7 +117,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
             session.add(ArticleUrl(article_id=row.id, url=canonical, first_seen_at=now, last_seen_at=now))
             _add_version(session, row.id, article, now)
             _set_authors_and_tags(session, row.id, article)
-            _save_records(session, row.id, article, now)
+            save_records(session, row.id, article, now)
             result = SaveResult(row.id, "new", duplicate_of_id=values.get("duplicate_of_id"))
             _save_thread(session, row, article, now, result)
             return result
@@ -187,7 +125,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
     row.last_seen_at = _later(row.last_seen_at, now)
     session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical, ArticleUrl.last_seen_at < now)
                     .values(last_seen_at=now))
-    _save_records(session, row.id, article, now)
+    save_records(session, row.id, article, now)
     unchanged = row.content_hash == article["content_hash"]
     if unchanged and compare_fields:
         unchanged = not changed_fields(stored_fields(session, row.id), extracted_fields(article))
@@ -227,7 +165,7 @@ def _later(stored: datetime | None, now: datetime) -> datetime:
 
 
 def _add_version(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
-    warc_file, warc_offset = _archive_pointer(article)
+    warc_file, warc_offset = archive_pointer(article)
     others = {k: v for k, v in extracted_fields(article).items() if k not in ("title", "body_text")}
     session.execute(_insert(session, ArticleVersion.__table__).values(
         article_id=article_id, title=article.get("title"), body_text=article.get("body_text"),

@@ -2,7 +2,7 @@
 field, written nowhere.
 
 It takes StorePipeline's place: each item is compared with the stored article of its
-canonical URL (``models.repository.stored_fields``, the same comparison the store makes
+canonical URL (``models.archive.stored_fields``, the same comparison the store makes
 when re-extracting) and with its stored comment thread. The counts go to the crawl's stats
 (``newsdesk/reextract/would_be_new|changed|unchanged``), the first ``NEWSDESK_REEXTRACT_SAMPLE``
 changes to ``newsdesk/reextract/sample`` for the command to print.
@@ -16,7 +16,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 
 from crawler.items import ArticleItem
-from models import repository
+from models import archive
 from models.db import has_schema, resolve_url, session_factory
 from models.tables import Article, ArticleUrl, Comment
 
@@ -56,7 +56,7 @@ class ReextractDiffPipeline:
         return item
 
     def compare(self, item: ArticleItem) -> dict:
-        after = repository.extracted_fields(asdict(item))
+        after = archive.extracted_fields(asdict(item))
         change = {"url": item.canonical_url, "outcome": "new", "fields": {}, "comments": {}}
         if self.sessions is None:
             return change
@@ -65,10 +65,10 @@ class ReextractDiffPipeline:
                 or session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url == item.canonical_url))
             if article_id is None:
                 return change
-            before = repository.stored_fields(session, article_id)
+            before = archive.stored_fields(session, article_id)
             stored = dict(session.execute(select(Comment.external_id, Comment.content_hash)
                                           .where(Comment.article_id == article_id)).all())
-        for key in repository.changed_fields(before, after):
+        for key in archive.changed_fields(before, after):
             change["fields"][key] = (_short(before[key]), _short(after[key]))
         found = {c.external_id: c.content_hash for c in item.comments}
         comments = {"new": len(found.keys() - stored.keys()), "gone": len(stored.keys() - found.keys()),
