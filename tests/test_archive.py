@@ -56,7 +56,7 @@ def assert_same(stored: dict, expected: dict) -> None:
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory):
     """The demo and forum sites crawled with the archive on; the servers are stopped after."""
-    from crawler.demosite import open_site
+    from sites import open_site
 
     root = tmp_path_factory.mktemp("archived")
     out = {}
@@ -184,7 +184,7 @@ def test_reextract_of_a_database_without_archive_is_one_clear_error(tmp_path):
 # --- import -----------------------------------------------------------------------------
 
 def test_a_wget_warc_of_the_demo_site_imports_into_what_a_crawl_stores(tmp_path):
-    from crawler.demosite import open_site
+    from sites import open_site
 
     if not shutil.which("wget"):
         if CI:
