@@ -23,7 +23,7 @@ from .commands import CommandError, add_db_argument, require_database  # noqa: F
 from .sites import ConfigError
 
 COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
-            "forget", "extract"]
+            "forget", "extract", "reextract", "import-warc"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"crawler.commands.{name}")
+        module = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}")
         p = module.add_parser(sub)
         p.set_defaults(handler=module.run)
     return parser

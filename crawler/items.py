@@ -58,3 +58,8 @@ class ArticleItem:
     content_hash: str | None = None  # filled by CleanPipeline
     word_count: int | None = None  # filled by CleanPipeline
     body_signature: str | None = None  # MinHash of the body's shingles, filled by DedupPipeline
+    extractor_version: str | None = None  # the extractor that made it (crawler/extract/version.py)
+    # Archived records this item was extracted from (crawler/extensions/archive.py): dicts with
+    # "kind" ("article" or the comment request's kind), "url", and "record_id" (the WARC-Record-ID,
+    # set by the spider) or "warc_file"/"warc_offset" (once written, set by ArchiveRecordsPipeline).
+    archive_records: list[dict] = field(default_factory=list)

@@ -57,6 +57,7 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.archive.ArchiveRecordsPipeline": 350,  # where the archive put the item's pages (file, offset)
     "pipelines.store.StorePipeline": 400,
     "pipelines.fetchstate.FetchStatePipeline": 450,  # a page's validators, once its article is stored
 }
@@ -91,7 +92,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Between the download and HttpCompressionMiddleware (590): a gzip bomb or a cut-off gzip
     # body gets its named reason (too_large / data_loss) before Scrapy inflates it.
     "crawler.downloadermiddlewares.compression.CompressionGuardMiddleware": 595,
+    # `newsdesk reextract`: archived responses instead of the network (NEWSDESK_REPLAY), next to the downloader.
+    "crawler.downloadermiddlewares.replay.ArchiveReplayMiddleware": 950,
 }
+NEWSDESK_REPLAY = False
 # Off-site filtering is a downloader middleware since Scrapy 2.14 (OffsiteMiddleware, 50 in
 # DOWNLOADER_MIDDLEWARES_BASE), so these spider middlewares see every link a page yields,
 # foreign ones included: the trap guard counts only new links on the site's own host, and the
@@ -131,7 +135,23 @@ EXTENSIONS = {
     "crawler.extensions.crawllock.CrawlLockExtension": 100,
     # Built before every component that needs the database: one line when it cannot be reached.
     "crawler.extensions.database.DatabaseCheckExtension": 10,
+    "crawler.extensions.archive.WarcArchive": 200,
 }
+# WARC archive (crawler/extensions/archive.py): with a directory here (or `archive = true` for a
+# site in sites.toml), every response of these kinds is kept as WARC records, for
+# `newsdesk reextract` and any WARC tool. Files: DIR/SITE-YYYYMMDDHHMMSS-PID-NNNNN.warc.gz.
+NEWSDESK_ARCHIVE_DIR = os.environ.get("NEWSDESK_ARCHIVE_DIR", "")
+NEWSDESK_ARCHIVE_DEFAULT_DIR = "archive"  # where `archive = true` sites write without NEWSDESK_ARCHIVE_DIR
+NEWSDESK_ARCHIVE_KINDS = ["start", "page", "article", "comments"]  # meta["kind"]s (crawler/contracts.py Kind)
+NEWSDESK_ARCHIVE_MAX_BYTES = 1_000_000_000  # a new file after this many (compressed) bytes
+NEWSDESK_ARCHIVE_ENABLED = True  # False: never archive (`newsdesk reextract` replays from the archive)
+# `newsdesk import-warc` (crawler/importer.py): the pipelines each worker runs, then the store the writer
+# runs (its save() shares a transaction with the import's progress).
+NEWSDESK_IMPORT_PIPELINES = ["pipelines.validate.ValidatePipeline", "pipelines.clean.CleanPipeline",
+                             "pipelines.dedup.DedupPipeline"]
+NEWSDESK_IMPORT_STORE = "pipelines.store.StorePipeline"
+NEWSDESK_VERSION_ON_ANY_FIELD = False  # True (reextract): a change of any extracted field is a new version
+
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; "auto": live on a terminal
 

@@ -47,6 +47,7 @@ class SiteConfig:
     schedule: str | None = None  # cron expression ("*/30 * * * *") or interval ("15m", "2h")
     revisit_days: float = 7.0  # recent articles are re-fetched for new comments within this window
     trailing_slash: str = "keep"  # "strip"/"add" when the site serves /story and /story/ as one page
+    archive: bool = False  # keep every page used as WARC records (crawler/extensions/archive.py)
     rules: SiteRules = field(default_factory=SiteRules)
     settings: tuple[tuple[str, object], ...] = ()  # Scrapy settings for this site's crawls ([sites.NAME.settings])
     unresolved: str | None = None  # why the site cannot be crawled here (an unset environment variable)
@@ -61,7 +62,7 @@ class SiteConfig:
 
 
 _LIST_FIELDS = {"start_urls", "sitemaps", "feeds", "allowed_domains", "article_patterns", "deny_patterns"}
-_BOOL_FIELDS = {"robots_sitemaps", "follow_links", "obey_robots"}
+_BOOL_FIELDS = {"robots_sitemaps", "follow_links", "obey_robots", "archive"}
 _INT_FIELDS = {"max_pages", "depth_limit", "concurrency"}
 _FLOAT_FIELDS = {"download_delay", "revisit_days"}
 _STR_FIELDS = {"schedule"}

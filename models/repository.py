@@ -6,6 +6,7 @@ two crawler processes writing the same article or comment at once cannot make tw
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -14,6 +15,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .archive import archive_pointer, changed_fields, extracted_fields, save_records, stored_fields
 from .tables import (
     Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site,
     Tag,
@@ -64,12 +66,17 @@ class SaveResult:
 
 ARTICLE_FIELDS = ("title", "subtitle", "published_at", "modified_at", "language", "section",
                   "image_url", "lead", "body_text", "word_count", "content_hash")
-
-
 def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
-                 near_duplicate: tuple[int, float] | None = None, now: datetime | None = None) -> SaveResult:
-    """Upsert one article and its whole thread. The caller owns the transaction."""
+                 near_duplicate: tuple[int, float] | None = None, now: datetime | None = None,
+                 compare_fields: bool = False) -> SaveResult:
+    """Upsert one article and its whole thread. The caller owns the transaction.
+
+    A stored article is updated (and gets a version) when its text changed; with
+    ``compare_fields`` (re-extraction) also when any other extracted field did."""
     now = now or utcnow()
+    warc_file, warc_offset = archive_pointer(article)
+    pointer = {"warc_file": warc_file, "warc_offset": warc_offset,
+               "extractor_version": article.get("extractor_version")}
     canonical = article["canonical_url"]
     row = session.scalar(select(Article).where(Article.canonical_url == canonical))
     if row is None:
@@ -89,7 +96,8 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
                 session.execute(_insert(session, ArticleUrl.__table__).values(
                     article_id=twin.id, url=canonical, first_seen_at=now, last_seen_at=now
                 ).on_conflict_do_update(index_elements=["url"], set_={"last_seen_at": now}))
-                twin.last_seen_at = now
+                twin.last_seen_at = _later(twin.last_seen_at, now)
+                save_records(session, twin.id, article, now)
                 result = SaveResult(twin.id, "duplicate", duplicate_of_id=twin.id)
                 _save_thread(session, twin, article, now, result)
                 return result
@@ -97,7 +105,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
         values = {k: article.get(k) for k in ARTICLE_FIELDS}
         values.update(site_id=site_id, url=article["url"], canonical_url=canonical,
                       first_seen_at=now, last_seen_at=now, comment_count=0,
-                      word_count=article.get("word_count") or 0)
+                      word_count=article.get("word_count") or 0, **pointer)
         if near_duplicate:
             values.update(duplicate_of_id=near_duplicate[0], duplicate_similarity=near_duplicate[1])
         stmt = _insert(session, Article.__table__).values(**values).on_conflict_do_nothing(
@@ -110,12 +118,19 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
             session.add(ArticleUrl(article_id=row.id, url=canonical, first_seen_at=now, last_seen_at=now))
             _add_version(session, row.id, article, now)
             _set_authors_and_tags(session, row.id, article)
+            save_records(session, row.id, article, now)
             result = SaveResult(row.id, "new", duplicate_of_id=values.get("duplicate_of_id"))
             _save_thread(session, row, article, now, result)
             return result
-    row.last_seen_at = now
-    session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical).values(last_seen_at=now))
-    if row.content_hash == article["content_hash"]:
+    # Forward only: a re-extraction of an older archived fetch does not make it "seen" earlier.
+    row.last_seen_at = _later(row.last_seen_at, now)
+    session.execute(update(ArticleUrl).where(ArticleUrl.url == canonical, ArticleUrl.last_seen_at < now)
+                    .values(last_seen_at=now))
+    save_records(session, row.id, article, now)
+    unchanged = row.content_hash == article["content_hash"]
+    if unchanged and compare_fields:
+        unchanged = not changed_fields(stored_fields(session, row.id), extracted_fields(article))
+    if unchanged:
         result = SaveResult(row.id, "unchanged", duplicate_of_id=row.duplicate_of_id)
     elif _older_than_stored(article, row):
         # An old URL or a cache still serving an earlier version: history, not the news.
@@ -124,6 +139,8 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
     else:
         for key in ARTICLE_FIELDS:
             setattr(row, key, article.get(key))
+        for key, value in pointer.items():
+            setattr(row, key, value)
         row.url = article["url"]
         _add_version(session, row.id, article, now)
         _set_authors_and_tags(session, row.id, article)
@@ -159,12 +176,23 @@ def _lock_new_articles(session: Session) -> None:
         session.execute(select(func.pg_advisory_xact_lock(NEW_ARTICLE_LOCK_KEY)))
 
 
+def _later(stored: datetime | None, now: datetime) -> datetime:
+    if stored is None:
+        return now
+    aware = stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)
+    return now if now > aware else stored
+
+
 def _add_version(session: Session, article_id: int, article: Mapping[str, Any], now: datetime) -> None:
+    warc_file, warc_offset = archive_pointer(article)
+    others = {k: v for k, v in extracted_fields(article).items() if k not in ("title", "body_text")}
     session.execute(_insert(session, ArticleVersion.__table__).values(
         article_id=article_id, title=article.get("title"), body_text=article.get("body_text"),
         modified_at=article.get("modified_at"), fetched_at=article.get("fetched_at") or now,
-        content_hash=article["content_hash"],
-    ).on_conflict_do_nothing(index_elements=["article_id", "content_hash"]))
+        content_hash=article["content_hash"], extractor_version=article.get("extractor_version"),
+        fields_json=json.dumps(others, ensure_ascii=False, sort_keys=True),
+        warc_file=warc_file, warc_offset=warc_offset,
+    ).on_conflict_do_nothing(index_elements=["article_id", "content_hash", "extractor_version"]))
 
 
 def _set_authors_and_tags(session: Session, article_id: int, article: Mapping[str, Any]) -> None:

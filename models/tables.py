@@ -49,6 +49,11 @@ class Article(Base):
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # The archived response record (WARC file, offset) the current content was extracted from,
+    # and the extractor that did it (crawler/extract/version.py). NULL without an archive.
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    extractor_version: Mapped[str | None] = mapped_column(String(64))
 
     site: Mapped[Site] = relationship(back_populates="articles")
     authors: Mapped[list["Author"]] = relationship(
@@ -108,7 +113,9 @@ class ArticleVersion(Base):
     """Every distinct content an article has had; edits are history, not overwrites."""
 
     __tablename__ = "article_versions"
-    __table_args__ = (UniqueConstraint("article_id", "content_hash"),)
+    # One row per content and extractor: a re-extraction that changes other fields than the
+    # text (authors, dates) is a version too (``newsdesk reextract``).
+    __table_args__ = (UniqueConstraint("article_id", "content_hash", "extractor_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
@@ -117,8 +124,46 @@ class ArticleVersion(Base):
     modified_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
+    extractor_version: Mapped[str | None] = mapped_column(String(64))
+    fields_json: Mapped[str | None] = mapped_column(Text)  # the version's other fields (authors, dates, tags...)
+    warc_file: Mapped[str | None] = mapped_column(Text)  # the archived page this version came from
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
 
     article: Mapped[Article] = relationship(back_populates="versions")
+
+
+class ArticleRecord(Base):
+    """An archived WARC record one fetch of an article used: its page, each comment page
+    and comment API response. The records of one fetch share its ``fetched_at``."""
+
+    __tablename__ = "article_records"
+    __table_args__ = (UniqueConstraint("article_id", "warc_file", "warc_offset"),
+                      Index("ix_article_records_article_id_fetched_at", "article_id", "fetched_at"),
+                      Index("ix_article_records_warc_file_warc_offset", "warc_file", "warc_offset"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    fetched_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))  # "article", or the comment request's kind ("page", "disqus-api"...)
+    url: Mapped[str] = mapped_column(Text)
+    warc_file: Mapped[str] = mapped_column(Text)
+    warc_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class WarcImport(Base):
+    """One WARC file `newsdesk import-warc` has read: every record below ``next_offset`` is done."""
+
+    __tablename__ = "warc_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    next_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    records: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    articles: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
 
 
 class Comment(Base):

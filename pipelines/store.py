@@ -53,6 +53,8 @@ class StorePipeline:
         self.stats = crawler.stats
         self.url = resolve_url(database_url)
         self.near_duplicates = near_duplicates
+        # Re-extraction (`newsdesk reextract`): any changed field makes a version, not only the text.
+        self.compare_fields = crawler.settings.getbool("NEWSDESK_VERSION_ON_ANY_FIELD", False)
         self.sessions = None
         settings = crawler.settings
         # A database that goes away for a while (a PostgreSQL restart, a failover) costs waits,
@@ -79,13 +81,10 @@ class StorePipeline:
     async def process_item(self, item):
         if not isinstance(item, ArticleItem):
             return item
-        data = asdict(item)
         for attempt in range(self.retries + 1):
             try:
                 with self.sessions.begin() as session:
-                    site_id = self.site_id or repository.ensure_site(session, item.site)
-                    result = repository.save_article(session, site_id, data, now=item.fetched_at)
-                    near = self.index_near_duplicates(session, result, item)
+                    result, near = self.save(session, item)
                 break
             except SQLAlchemyError as exc:
                 # The transaction rolled back: the article and its thread are stored whole or not
@@ -101,6 +100,18 @@ class StorePipeline:
                 self.stats.inc_value(ERRORS + "store")
                 logger.error("could not store %s: %s", item.canonical_url, str(exc).splitlines()[0][:300])
                 raise DropItem(f"store failed: {item.canonical_url}") from exc
+        self.count(item, result, near)
+        return item
+
+    def save(self, session, item: ArticleItem, site_id: int | None = None):
+        """Store one article with its thread in the caller's transaction (`newsdesk import-warc`
+        records its progress in that same transaction); count it with ``count`` once committed."""
+        site_id = site_id or self.site_id or repository.ensure_site(session, item.site)
+        result = repository.save_article(session, site_id, asdict(item), now=item.fetched_at,
+                                         compare_fields=self.compare_fields)
+        return result, self.index_near_duplicates(session, result, item)
+
+    def count(self, item: ArticleItem, result, near) -> None:
         self.stats.inc_value(OUTCOME_STATS[result.outcome])
         if near is not None:
             self.stats.inc_value(DUPLICATES + "near")
@@ -108,7 +119,6 @@ class StorePipeline:
         self.stats.inc_value(COMMENTS_UPDATED, result.comments_updated)
         self.stats.inc_value(COMMENTS_DELETED, result.comments_deleted)
         self.stats.inc_value(COMMENTS_SEEN, len(item.comments))
-        return item
 
     def index_near_duplicates(self, session, result, item) -> NearDuplicate | None:
         """Level 3, in the article's own transaction: a new article is looked up (before it

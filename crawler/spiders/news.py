@@ -37,10 +37,11 @@ from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.alternate import alternate_json_url, times_from_alternate
 from ..extract.classify import kind_of
 from ..extract.page import Page
+from ..extract.version import extractor_version
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import InvalidURL, canonical_for_page, canonical_url, tracking_params
 from .discovery import COMMENT_PAGE, Discovery, guarded
-from .threads import CommentThreads
+from .threads import CommentThreads, archived_records
 
 WEB_SCHEMES = ("http", "https")
 _COMMENT_PAGE_SUFFIX = re.compile(r"/comment-page-\d+/?(?=$|[?#])")
@@ -51,12 +52,14 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
     name = "news"
 
     def __init__(self, site: str | None = None, url: str | None = None, sites_file: str | None = None,
-                 *args, **kwargs):
+                 *args, config: SiteConfig | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.config_error: str | None = None
         self.site_config: SiteConfig | None = None
         try:
-            if site and url:
+            if config is not None:  # handed over whole (`newsdesk reextract`)
+                self.site_config = config
+            elif site and url:
                 adhoc_site(url)  # refuses what is not an http(s) URL
                 self.site_config = replace(get_site(site, sites_file), start_urls=(url,))
             elif site:
@@ -171,8 +174,10 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
                              response.headers.get("Content-Type", b"?").decode("latin-1"))
             return None
         try:
+            # A response replayed from the archive (`newsdesk reextract`) was fetched when it was archived.
+            fetched_at = response.meta.get("archived_at") or datetime.now(timezone.utc)
             return Page.parse(response.body, response.url, rules=self.site_config.rules,
-                              encoding=page_encoding(response), fetched_at=datetime.now(timezone.utc))
+                              encoding=page_encoding(response), fetched_at=fetched_at)
         except NotAnArticle as exc:
             self.crawler.stats.inc_value(f"{SKIPPED}{reason_key(exc)}")
             self.logger.info("skipped %s: %s", response.url, exc)
@@ -228,7 +233,8 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             response.url, declared[0] if declared else None, extra_tracking=self.extra_tracking,
             trailing_slash=self.site_config.trailing_slash))
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
-                       etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
+                       etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+                       extractor_version=extractor_version(), archive_records=archived_records(response, Kind.ARTICLE))
         stats.inc_value(ARTICLE_PAGES)
         if url := alternate_json_url(page):
             # The post's own JSON (WordPress's REST route) has its UTC times; then the thread.

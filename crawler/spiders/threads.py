@@ -60,6 +60,9 @@ class CommentThreads:
         assembly.in_flight -= 1
         self.crawler.stats.inc_value(COMMENT_PAGES)
         url = response.request.url if response.request is not None else response.url
+        # The item is still being put together here (it is yielded by finish_article): the
+        # records its thread was read from join its page's.
+        item.archive_records.extend(archived_records(response, kind))
         try:
             if kind == "page":
                 page = self.page_from(response)
@@ -111,3 +114,14 @@ class CommentThreads:
                 await itemproc.process_item_async(finished)
             except Exception as exc:  # noqa: BLE001 - a DropItem, or a store that failed: counted there
                 self.logger.info("article %s with a partial thread not stored: %s", finished.url, exc)
+
+def archived_records(response, kind: str) -> list[dict]:
+    """The archived WARC record of a response, when the archive kept it: by WARC-Record-ID as the
+    archive (crawler/extensions/archive.py) noted it, or by file and offset when the response was
+    replayed from the archive (`newsdesk reextract`, `newsdesk import-warc`)."""
+    if record_id := response.meta.get("warc_record_id"):
+        return [{"kind": kind, "url": response.url, "record_id": record_id}]
+    if warc_file := response.meta.get("warc_file"):
+        return [{"kind": kind, "url": response.url, "warc_file": warc_file,
+                 "warc_offset": response.meta["warc_offset"]}]
+    return []

@@ -23,6 +23,7 @@ from lxml import etree
 from ...items import CommentItem
 from ..dates import parse_date
 from ..page import Page
+from ..sources import declared_language
 from .pagination import comment_page_requests
 from .text import comment_text
 from .thread import CommentThread, StableIds
@@ -161,7 +162,7 @@ def _containers(page: Page) -> list:
     return out
 
 
-def _time_of(el, rules):
+def _time_of(el, rules, language: str | None = None):
     for attr in _TIME_ATTRS:
         value = (el.get(attr) or "").strip()
         if re.fullmatch(r"\d{9,13}", value):  # Unix time, seconds or milliseconds
@@ -169,7 +170,10 @@ def _time_of(el, rules):
             return datetime.fromtimestamp(stamp, tz=timezone.utc)
         if value and (posted := parse_date(value, tz=rules.timezone, date_order=rules.date_order)):
             return posted
-    return parse_date(" ".join(el.text_content().split()), tz=rules.timezone, date_order=rules.date_order)
+    # The page's declared language: without one, dateparser tries every locale it has on the
+    # text, which costs seconds per page until each locale's patterns are compiled.
+    return parse_date(" ".join(el.text_content().split()), tz=rules.timezone, date_order=rules.date_order,
+                      language=language)
 
 
 def _id_of(el, attrs=_ID_ATTRS) -> str | None:
@@ -206,7 +210,8 @@ def _comment(page: Page, item, items: _Items, selectors: dict, ids: StableIds, i
     hrefs = [h for el in links for h in ([el.get("href")] if el.tag == "a" else el.xpath(".//a/@href")) if h]
     author_url = urljoin(page.url, hrefs[0]) if hrefs else None
     times = items.find(item, "time", _is_time)
-    posted = next((p for p in (_time_of(t, rules) for t in times) if p), None)
+    language = page.cached("comment_language", lambda: declared_language(page))
+    posted = next((p for p in (_time_of(t, rules, language) for t in times) if p), None)
     texts = items.find(item, "text", _is_text)
     if not selectors.get("text"):
         # The innermost of nested text boxes (Drupal: div.comment__content > div.field--name-comment-body).
