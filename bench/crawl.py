@@ -113,6 +113,9 @@ article_patterns = ['/news/\\d{{4}}/\\d{{2}}/\\d{{2}}/story-\\d+/$']
 
 [sites.bench.settings]
 NEWSDESK_ALLOW_PRIVATE_ADDRESSES = true
+# The real pages embed Disqus: its endpoints point at this server (404s), never off the machine.
+NEWSDESK_DISQUS_EMBED_URL = "{site.url}/disqus/embed/comments/"
+NEWSDESK_DISQUS_API_URL = "{site.url}/disqus/api/3.0/"
 """)
     return path
 
