@@ -13,7 +13,7 @@ import importlib
 import sys
 
 COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
-            "forget", "extract"]
+            "forget", "extract", "health"]
 
 
 class CommandError(Exception):

@@ -102,8 +102,17 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
     "crawler.logfilter.QuietNetworkErrorsExtension": 0,
     "crawler.crawllock.CrawlLockExtension": 100,
+    # Before the run bookkeeping closes the crawl_runs row: a run failing a monitor is "degraded".
+    "crawler.extensions.health.HealthExtension": 200,
 }
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
+
+# Site health (crawler/extensions/health.py, crawler/monitors/): per-run figures in run_health,
+# Spidermon suites run at the end of each crawl against the site's recent runs, a stall check
+# during it. Thresholds are per site ([sites.NAME.health] in sites.toml; defaults in
+# crawler/monitors/thresholds.py). Alerts: NEWSDESK_ALERT_WEBHOOK, NEWSDESK_ALERT_SMTP (environment).
+NEWSDESK_HEALTH_ENABLED = True
+NEWSDESK_HEALTH_SUITES = ["crawler.monitors.suites.RunHealthSuite"]  # more Spidermon MonitorSuites may be added
 
 # Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. Empty disables storage
 # (e.g. `scrapy crawl news -a url=... -O items.jsonl -s NEWSDESK_STORE=0`).

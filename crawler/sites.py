@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .extract.rules import SiteRules
+from .monitors.thresholds import HealthThresholds, parse_thresholds
 
 DEFAULT_CONFIG = "sites.toml"
 COMMENT_SYSTEMS = ("wordpress", "schema", "disqus", "generic", "none")
@@ -44,6 +45,7 @@ class SiteConfig:
     trailing_slash: str = "keep"  # "strip"/"add" when the site serves /story and /story/ as one page
     rules: SiteRules = field(default_factory=SiteRules)
     settings: tuple[tuple[str, object], ...] = ()  # Scrapy settings for this site's crawls ([sites.NAME.settings])
+    health: HealthThresholds = field(default_factory=HealthThresholds)  # [sites.NAME.health]: monitor thresholds
     unresolved: str | None = None  # why the site cannot be crawled here (an unset environment variable)
 
     @property
@@ -96,7 +98,7 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
         raise ConfigError(f"{where}: site {name!r} must be a table ([sites.{name}])")
     values: dict = {"name": name}
     for key, value in raw.items():
-        if key in ("rules", "settings"):
+        if key in ("rules", "settings", "health"):
             continue
         if key in _LIST_FIELDS:
             if isinstance(value, str):
@@ -152,6 +154,7 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
     if values.get("concurrency") == 0:
         raise bad("concurrency", "must be at least 1")
     values["rules"] = _rules(raw.get("rules", {}), bad)
+    values["health"] = parse_thresholds(raw.get("health", {}), bad)
     settings, unresolved = _settings(raw.get("settings", {}), bad)
     values["settings"] = settings
     if unresolved:

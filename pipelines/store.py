@@ -58,7 +58,8 @@ def run_status(reason: str, stats: dict) -> str:
     if reason in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
         if stats.get("newsdesk/start_failures") and not stats.get("response_received_count"):
             return "failed"
-        return "finished"
+        # A monitor failed (crawler/extensions/health.py): the crawl ran, its site looks broken.
+        return "degraded" if stats.get("newsdesk/health/message") else "finished"
     if reason in ("shutdown", "cancelled"):
         return "cancelled"
     return "failed"
@@ -73,7 +74,7 @@ def run_message(reason: str, stats: dict, spider) -> str | None:
     failures = getattr(spider, "start_failures", None)
     if failures and not stats.get("response_received_count"):
         return "could not reach the site: " + "; ".join(failures)
-    return None
+    return stats.get("newsdesk/health/message")
 
 
 class StorePipeline:

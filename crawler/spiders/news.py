@@ -26,6 +26,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
 from ..charset import page_encoding
+from ..monitors.figures import count_rule_hits
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import canonical_for_page, canonical_url, tracking_params
 
@@ -282,6 +283,7 @@ class NewsSpider(scrapy.Spider):
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
         stats.inc_value("newsdesk/article_pages")
+        count_rule_hits(stats, page)  # site health: does each site rule still match (crawler/monitors)
         if extract_comments is None:
             yield item
             return
