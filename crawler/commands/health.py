@@ -59,12 +59,12 @@ def run(args) -> int:
     if args.runs < 1:
         raise CommandError("--runs must be at least 1", code=2)
     url = resolve_url(args.db)
+    scheduled = _scheduled_sites(args.sites)  # a bad sites file: one line, before anything else
     require_database(url)
     try:
         alerts = Alerts.from_env()
     except AlertConfigError as exc:
         raise CommandError(str(exc), code=2) from None
-    scheduled = _scheduled_sites(args.sites)
     if args.site:
         scheduled = {k: v for k, v in scheduled.items() if k == args.site}
     try:
