@@ -1,0 +1,310 @@
+"""The article's fields, one small function each, taking the parsed Page and reading its
+sources in one documented order of trust (README "Extraction"):
+
+    per-site rules → JSON-LD (NewsArticle and friends, @graph) → microdata →
+    OpenGraph / article:* / Dublin Core meta → <time datetime> → bylines in the text → the URL
+"""
+from __future__ import annotations
+
+import html
+import re
+from copy import copy
+from datetime import datetime, timedelta
+from urllib.parse import urljoin, urlsplit
+
+from .authors import clean_author_names
+from .body import BOILERPLATE, extract_generic_body
+from .bylines import IN_PAGE_FURNITURE
+from .bylines import byline as _byline
+from .bylines import datelines as _datelines
+from .dates import ambiguous_numeric, parse_date
+from .page import Page
+from .sources import (
+    css_first,
+    declared_language,
+    element_text,
+    ld,
+    micro,
+    page_date_order,
+    page_headlines,
+    page_timezone,
+    site_names,
+)
+from .xpaths import AUTHOR_ELEMENTS, MODIFIED_TIME
+
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
+
+
+def extract_title(page: Page) -> str | None:
+    return page.cached("title", lambda: _find_title(page))
+
+
+def _find_title(page: Page) -> str | None:
+    if el := css_first(page, page.rules.title):
+        return element_text(el)
+    sites = {n.casefold() for n in site_names(page)}
+    for value in (ld(page, "headline"), ld(page, "name"), micro(page, "headline")):
+        if isinstance(value, str) and value.strip() and value.strip().casefold() not in sites:
+            return _strip_site_name(re.sub(r"\s+", " ", value).strip(), page, known_only=True)
+    h1 = page_headlines(page)
+    meta = page.meta_first("og:title", "twitter:title", "dc.title")
+    meta = html.unescape(meta).strip() if meta else None
+    if meta and meta.casefold() in sites:
+        meta = None  # some sites put their own name in og:title
+    if meta and h1 and _same_text(meta, h1):
+        return next(t for t in h1 if _same_text(meta, [t]))
+    if meta:
+        return _strip_site_name(meta, page)
+    if h1:
+        return h1[0]
+    titles = page.tree.xpath("//title/text()")
+    return _strip_site_name(html.unescape(titles[0]).strip(), page) if titles and titles[0].strip() else None
+
+
+def _same_text(a: str, candidates: list[str]) -> bool:
+    norm = lambda s: " ".join(re.findall(r"\w+", s)).casefold()  # noqa: E731
+    return any(norm(a) == norm(c) or norm(c) and norm(a).startswith(norm(c)) for c in candidates)
+
+
+def _strip_site_name(title: str, page: Page, known_only: bool = False) -> str:
+    """Titles often end with " | Site" or " - Site": drop a last part that names the site
+    (or, unless ``known_only``, any short last part after a long title)."""
+    parts = re.split(r"\s+[|–—-]\s+", title)
+    if len(parts) > 1:
+        names = {n.casefold() for n in site_names(page)}
+        last = parts[-1].casefold()
+        if last in names or last.replace(" ", "") in names or (
+                not known_only and len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split())):
+            return " - ".join(parts[:-1]).strip()
+    return title.strip()
+
+
+_DEK_CLASSES = ("dek", "standfirst", "subtitle", "subheadline", "sub-headline", "sub-title", "article-subtitle",
+                "sub-head", "subhead", "deck", "article-deck",
+                "article__dek", "article-dek", "entry-subtitle", "post-subtitle", "article-standfirst", "lede-text",
+                "summary", "article-summary", "article__summary", "excerpt", "intro", "article-intro")
+_DEK_CLASS_SET = frozenset(_DEK_CLASSES)
+
+
+def extract_subtitle(page: Page) -> str | None:
+    """The standfirst: JSON-LD/microdata alternativeHeadline, then a dek element under the headline."""
+    return page.cached("subtitle", lambda: _find_subtitle(page))
+
+
+def _find_subtitle(page: Page) -> str | None:
+    for value in (ld(page, "alternativeHeadline"), micro(page, "alternativeHeadline")):
+        if isinstance(value, str) and value.strip():
+            return re.sub(r"\s+", " ", value).strip()
+    # A standfirst sits right under the headline: look at the elements following the first <h1>.
+    h1 = next(page.tree.iter("h1"), None)
+    if h1 is None:
+        return None
+    for el in h1.xpath("following::*[@class][position() <= 40]"):
+        if _DEK_CLASS_SET.intersection(el.get("class", "").split()):
+            text = element_text(el)
+            if 20 <= len(text) <= 400:
+                return text
+    return None
+
+
+def extract_authors(page: Page) -> list[str]:
+    rules, sites = page.rules, site_names(page)
+    sources = (
+        lambda: [element_text(e) for e in page.tree.cssselect(rules.authors)] if rules.authors else None,
+        lambda: ld(page, "author") or ld(page, "creator"),
+        lambda: page.microdata.get("author"),
+        lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
+        lambda: (_byline(page) or {}).get("authors"),
+        lambda: [element_text(e) for e in page.tree.xpath(AUTHOR_ELEMENTS)[:3]],
+    )
+    for source in sources:
+        if names := clean_author_names(source(), site_names=sites):
+            return names
+    return []
+
+
+_AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "byl", "parsely-author",
+                "sailthru.author")
+
+
+def _parse(page: Page, value) -> datetime | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    order = page_date_order(page) if ambiguous_numeric(value) else None
+    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at,
+                      language=declared_language(page))
+
+
+def _first_date(page: Page, values) -> datetime | None:
+    for value in values:
+        if (parsed := _parse(page, value)) is not None and _plausible(page, parsed):
+            return parsed
+    return None
+
+
+def _plausible(page: Page, value: datetime) -> bool:
+    """Nothing was published after the page was fetched (a day's slack for clocks and zones)."""
+    return value <= page.fetched_at + timedelta(days=1)
+
+
+def _htmldate(page: Page) -> str | None:
+    """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
+    give no date in the sources above; it works on a copy of the tree."""
+    from htmldate import find_date
+
+    try:
+        return find_date(page.tree, url=page.url, original_date=True, extensive_search=False,
+                         outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
+    except Exception:  # htmldate raises on odd markup; a missing date is not worth a lost article
+        return None
+
+
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued",
+                   "dcterms.issued", "dc.date", "dcterms.date", "dcterms.created", "pubdate", "publishdate",
+                   "publish-date", "parsely-pub-date", "sailthru.date", "date", "og:pubdate", "article.published")
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
+                  "dcterms.modified", "last-modified", "article.updated")
+
+
+def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
+    """(published, modified), kept apart; the site's time zone is applied to naive values.
+
+    Sources are tried in the order of trust and only as far as needed (the later ones scan
+    the page's text).
+    """
+    times = page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})]")
+    published = _first_date(page, _published_sources(page, times))
+    modified = _first_date(page, _modified_sources(page, times))
+    if published and modified and modified.date() < published.date():
+        modified = None  # an "update" before the publication is a misread (another zone, another date)
+    return published, modified
+
+
+def _published_sources(page: Page, times: list):
+    if el := css_first(page, page.rules.published):
+        yield el.get("datetime") or el.get("content") or element_text(el)
+    yield ld(page, "datePublished")
+    yield ld(page, "dateCreated")
+    yield micro(page, "datePublished")
+    yield from (page.meta_first(k) for k in _PUBLISHED_META)
+    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None)
+    yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
+    yield (_byline(page) or {}).get("date")
+    yield _datelines(page).get("published")
+    yield _htmldate(page)
+    if m := _URL_DATE.search(urlsplit(page.url).path):
+        yield "-".join(m.groups())
+
+
+def _modified_sources(page: Page, times: list):
+    yield ld(page, "dateModified")
+    yield micro(page, "dateModified")
+    yield from (page.meta_first(k) for k in _MODIFIED_META)
+    yield from (t.get("datetime") for t in times if t.xpath(MODIFIED_TIME))
+    yield (_byline(page) or {}).get("modified")
+    yield _datelines(page).get("modified")
+
+
+def extract_section(page: Page) -> str | None:
+    if el := css_first(page, page.rules.section):
+        return element_text(el)
+    value = ld(page, "articleSection") or micro(page, "articleSection")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if section := page.meta_first("article:section", "section", "parsely-section"):
+        return section
+    if (byline := _byline(page)) and byline.get("section"):
+        return byline["section"].strip()
+    return None
+
+
+def extract_tags(page: Page) -> list[str]:
+    tags = page.meta.get("article:tag") or []
+    kw = ld(page, "keywords") or micro(page, "keywords")
+    if not tags and kw:
+        tags = kw if isinstance(kw, list) else [t.strip() for t in str(kw).split(",")]
+        # schema.org allows keywords as DefinedTerm objects: their name is the tag.
+        tags = [t.get("name") if isinstance(t, dict) else t for t in tags]
+    if not tags:
+        tags = [element_text(a) for a in page.tree.xpath("//a[@rel='tag']")]
+    return list(dict.fromkeys(t for t in tags if isinstance(t, str) and t))
+
+
+def extract_image(page: Page) -> str | None:
+    image = ld(page, "image")
+    if isinstance(image, list):
+        image = image[0] if image else None
+    if isinstance(image, dict):
+        image = image.get("url")
+    if isinstance(image, str) and image.strip():
+        return urljoin(page.url, image.strip())
+    if image := page.meta_first("og:image", "twitter:image", "twitter:image:src"):
+        return urljoin(page.url, image)
+    for src in page.tree.xpath("//article//img/@src | //figure//img/@src"):
+        return urljoin(page.url, src)
+    return None
+
+
+def extract_language(page: Page, body: str | None) -> str | None:
+    """The body's language as detected by py3langid; the declared one when the body is short or
+    the detector is unsure (templates often keep lang="en" on pages in other languages)."""
+    if page.rules.language:
+        return page.rules.language
+    declared = declared_language(page)
+    if body and len(body) >= 200:
+        detected, confidence = _language_identifier().classify(body[:600])
+        if confidence >= 0.9 or not declared:
+            return detected
+    return declared
+
+
+_IDENTIFIER = None
+
+
+def _language_identifier():
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _IDENTIFIER
+
+
+def extract_lead(page: Page, body: str | None) -> str | None:
+    value = ld(page, "description") or page.meta_first("description", "og:description", "twitter:description")
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return body.split("\n\n")[0] if body else None
+
+
+def _paragraphs_from(container) -> str:
+    blocks = []
+    for el in container.xpath(".//p | .//h2 | .//h3 | .//blockquote[not(.//p)] | .//li"):
+        text = element_text(el)
+        if text and not BOILERPLATE.match(text):
+            blocks.append(text)
+    return "\n\n".join(blocks)
+
+
+def extract_body(page: Page, title: str | None = None) -> str | None:
+    """Per-site body selectors win; otherwise the generic extractor (crawler/extract/body.py).
+
+    Computed once per page: looks_like_article() may need it before parse_article() does."""
+    return page.cached(f"body:{title}", lambda: _find_body(page, title))
+
+
+def _find_body(page: Page, title: str | None) -> str | None:
+    rules = page.rules
+    if rules.body and (found := page.tree.cssselect(rules.body)):
+        container = copy(found[0])  # the page's tree is shared with the comment extractor
+        for sel in rules.body_exclude:
+            for el in container.cssselect(sel):
+                el.drop_tree()
+        return _paragraphs_from(container) or None
+    # the headline and the standfirst are fields of their own, not body text
+    headlines = (title, page.meta_first("og:title"), *page_headlines(page), extract_subtitle(page))
+    return extract_generic_body(page, headlines)
