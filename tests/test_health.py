@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, crawl_demo, run_newsdesk, start_newsdesk
+from conftest import REPO, run_newsdesk, start_newsdesk
+from test_serve import Browser, Server, chromium  # noqa: F401 - chromium: the fixture that finds the browser
 
 SMTP_USER, SMTP_PASSWORD = "alerts", "s3cret-smtp-pw"
 WEBHOOK_TOKEN = "T000/B000/hook-secret-token"
@@ -290,3 +291,22 @@ def test_bad_health_threshold_is_one_line_naming_site_and_field(tmp_path):
     toml.write_text(toml.read_text().replace("coverage_drop = 2", "stall_minute = 3"))
     result = run_newsdesk("health", "--db", str(tmp_path / "news.db"), "--sites", str(toml), timeout=120)
     assert result.returncode == 2 and "field 'health.stall_minute': unknown field" in result.stderr
+
+
+def test_health_page_shows_the_drop_in_chromium(redesign, chromium, tmp_path):  # noqa: F811
+    browser = Browser(chromium, tmp_path / "chromium-profile")
+    for args, path, shot in (((), "/-/health", "health-datasette.png"),
+                             (("--app", "builtin"), "/health", "health-builtin.png")):
+        server = Server(str(redesign["db"]), *args)
+        try:
+            page = browser.dom(server.url + path)
+            assert 'aria-label="coverage over runs of demo"' in page
+            assert 'aria-label="comments per article over runs of demo"' in page
+            # Run 3 is red: its band, the authors point, the body rule point and the comments bar.
+            assert page.count('class="failed-run"') == 1 and page.count('class="failed"') == 3
+            assert "run 3 degraded: authors coverage 0% of 50 articles" in page
+            assert "run 3 · authors: 0% (monitor failed)" in page and "run 4 · authors: 100%</title>" in page
+            assert ">ok</span>" in page  # recovered: no open problem
+            browser.screenshot(server.url + path, tmp_path / shot, size="1200,1300")
+        finally:
+            server.stop()

@@ -1,7 +1,8 @@
-"""Datasette plugin loaded by `newsdesk serve` (--plugins-dir): the /-/charts page and menu links.
+"""Datasette plugin loaded by `newsdesk serve` (--plugins-dir): the /-/charts and /-/health pages
+and menu links.
 
-The charts are drawn by crawler.web.charts from models.stats, the same code as the
-built-in app's charts page; the queries run on a read-only SQLAlchemy connection to the
+The charts are drawn by crawler.web.charts from models.stats and models.health, the same
+code as the built-in app's charts and health pages; the queries run on a read-only SQLAlchemy connection to the
 database Datasette serves.
 """
 from __future__ import annotations
@@ -40,9 +41,25 @@ async def charts_page(datasette, request):
         "newsdesk_charts.html", {"charts": charts, "site": site or "", "database": db.name}, request=request))
 
 
+def _health(path: str, site: str | None) -> list[str]:
+    from crawler.web.app import render_fragment
+    from crawler.web.charts import health_for
+
+    with _sessions(path)() as session:
+        return [render_fragment("health_site.html", s=s) for s in health_for(session, site)]
+
+
+async def health_page(datasette, request):
+    db = datasette.get_database()
+    site = request.args.get("site") or None
+    sections = await asyncio.to_thread(_health, db.path, site)
+    return Response.html(await datasette.render_template(
+        "newsdesk_health.html", {"sections": sections, "site": site or "", "database": db.name}, request=request))
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/charts$", charts_page)]
+    return [(r"^/-/charts$", charts_page), (r"^/-/health$", health_page)]
 
 
 @hookimpl
@@ -50,6 +67,7 @@ def menu_links(datasette):
     db = datasette.get_database()
     return [
         {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
+        {"href": datasette.urls.path("/-/health"), "label": "Health"},
         {"href": datasette.urls.path(f"/{db.name}/search"), "label": "Search articles"},
         {"href": datasette.urls.path(f"/{db.name}/search_comments"), "label": "Search comments"},
     ]
