@@ -217,6 +217,11 @@ def coverage_over_runs(site: str, runs: list, *, width: int = 900, height: int =
         parts.append(f'<line x1="{left + plot_w + 10}" x2="{left + plot_w + 28}" y1="{ly - 4}" y2="{ly - 4}" '
                      f'stroke="{color}" stroke-width="2"{dash}/><text x="{left + plot_w + 32}" y="{ly}" fill="#222">'
                      f'{escape(label)}</text>')
+    for i, r in enumerate(runs):  # name what failed beside the red points (lines that fall together overlap)
+        failed = [label for label, column in series if column in _failed_columns(r.problems)]
+        for k, label in enumerate(failed):
+            parts.append(f'<text x="{x_of(i) + 9:.1f}" y="{top + plot_h - 6 - 14 * k:.1f}" fill="{FAILED}">'
+                         f'{escape(label)}</text>')
     every = max(1, round(len(runs) / 15))
     for i, r in enumerate(runs):
         if i % every == 0 or i == len(runs) - 1:
@@ -245,12 +250,15 @@ def comments_over_runs(site: str, runs: list, *, width: int = 900, height: int =
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{y_max * k / 2:.1f}</text>')
     for i, (r, v) in enumerate(zip(runs, values)):
         failed = "comments_per_article" in _failed_columns(r.problems)
-        h = plot_h * v / y_max
+        h = max(plot_h * v / y_max, 3 if failed else 0)  # a failed 0 still shows red
         x = left + i * step + step * 0.15
         mark = ' class="failed"' if failed else ""
         parts.append(f'<rect{mark} x="{x:.1f}" y="{top + plot_h - h:.1f}" '
                      f'width="{step * 0.7:.1f}" height="{h:.1f}" fill="{FAILED if failed else PALETTE[0]}">'
                      f'<title>run {r.run_id}: {v:.1f} comments per article</title></rect>')
+        if failed:
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h - h - 5:.1f}" text-anchor="middle" '
+                         f'fill="{FAILED}">{v:.1f}</text>')
         parts.append(f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
                      f'fill="{FAILED if r.problems else "#444"}">{r.run_id}</text>')
     parts.append("</svg>")
