@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO, run_newsdesk, start_newsdesk
 from test_serve import Browser, Server, chromium  # noqa: F401 - chromium: the fixture that finds the browser
 
-SMTP_USER, SMTP_PASSWORD = "alerts", "s3cret-smtp-pw"
+SMTP_USER, SMTP_PASSWORD = "mailer-7f3a", "s3cret-smtp-pw"
 WEBHOOK_TOKEN = "T000/B000/hook-secret-token"
 
 
@@ -310,3 +310,19 @@ def test_health_page_shows_the_drop_in_chromium(redesign, chromium, tmp_path):  
             browser.screenshot(server.url + path, tmp_path / shot, size="1200,1300")
         finally:
             server.stop()
+
+
+def test_undeliverable_alerts_are_logged_by_host_without_credentials(caplog):
+    from crawler.monitors.alerts import Alerts
+    from models.health import Change
+
+    closed = _free_port()  # nothing listens there
+    alerts = Alerts.from_env({"NEWSDESK_ALERT_WEBHOOK": f"http://127.0.0.1:{closed}/services/{WEBHOOK_TOKEN}",
+                              "NEWSDESK_ALERT_SMTP": f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{closed}/"
+                                                     "?from=a@example.org&to=b@example.org"})
+    with caplog.at_level("WARNING", logger="newsdesk.health"):
+        failures = alerts.send(Change("demo", opened=(("coverage:authors", "authors coverage 0%"),), run_id=7))
+    assert len(failures) == 2 and all("host 127.0.0.1" in f for f in failures)
+    logged = caplog.text + " ".join(failures)
+    assert "alert not delivered by webhook (host 127.0.0.1)" in logged
+    assert WEBHOOK_TOKEN not in logged and SMTP_PASSWORD not in logged and SMTP_USER not in logged

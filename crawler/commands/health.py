@@ -107,7 +107,9 @@ def run(args) -> int:
         for r in runs:
             f = r.figures
             status = f"[red]{r.status}[/red]" if r.status in ("degraded", "failed") else r.status
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items(), key=lambda kv: -kv[1])[:3])
+            sent = f.get("requests") or 0
+            reasons = ", ".join(f"{k} {v}" + (f" ({v / sent:.0%})" if sent else "")
+                                for k, v in sorted(r.reasons.items(), key=lambda kv: -kv[1])[:3])
             if not f:
                 table.add_row(str(r.run_id), r.started_at.strftime("%Y-%m-%d %H:%M"),
                               status, "–", *["–"] * len(COLUMNS), "no figures recorded")
