@@ -221,6 +221,8 @@ def test_health_command_exits_1_while_degraded_and_runs_and_stats_show_it(redesi
     after = steps["restored"]["health"]
     assert after.returncode == 0 and "demo: ok" in after.stdout and "problem" not in after.stdout
 
+    assert "Crawl run #3: degraded (finished)" in steps["redesigned"]["crawl"].stdout
+    assert "site 'demo' degraded: authors coverage" in steps["redesigned"]["crawl"].stdout
     runs = steps["redesigned"]["runs"].stdout
     assert "degraded" in runs and "authors coverage" in runs
     stats = steps["redesigned"]["stats"].stdout

@@ -146,7 +146,7 @@ class HealthExtension:
             message = f"site {h.site!r} degraded: " + "; ".join(dict.fromkeys(problems.values()))
             self.stats.set_value("newsdesk/health/message", message)
             self.stats.set_value("newsdesk/health/problems", sorted(problems))
-            logger.warning("degraded: %s", message)
+            logger.warning(message)
         try:
             with self._sessions().begin() as session:
                 site_id = health.site_id_of(session, h.site)
