@@ -328,3 +328,27 @@ def test_undeliverable_alerts_are_logged_by_host_without_credentials(caplog):
     logged = caplog.text + " ".join(failures)
     assert "alert not delivered by webhook (host 127.0.0.1)" in logged
     assert WEBHOOK_TOKEN not in logged and SMTP_PASSWORD not in logged and SMTP_USER not in logged
+
+
+def test_health_records_and_problems_on_postgresql(pg_url):
+    from models import health, repository
+    from models.db import session_factory, upgrade
+
+    upgrade(pg_url)
+    with session_factory(pg_url).begin() as session:
+        site_id = repository.ensure_site(session, "demo", "http://127.0.0.1/")
+        run_id = repository.start_run(session, site_id, origin="crawl")
+        repository.finish_run(session, run_id, status="degraded", finish_reason="finished", counters={},
+                              message="site 'demo' degraded: authors coverage 0%")
+        health.record_run_health(session, run_id, site_id, {"articles": 10, "authors_coverage": 0.0, "requests": 40,
+                                                            "reasons": {"errors/timeout": 2}, "rules": {"body": 0.5}},
+                                 {"coverage:authors": "authors coverage 0%"})
+        opened = health.update_problems(session, "demo", {"coverage:authors": "authors coverage 0%"}, run_id=run_id)
+    with session_factory(pg_url).begin() as session:
+        again = health.update_problems(session, "demo", {"coverage:authors": "authors coverage 0%"}, run_id=run_id)
+        (run,) = health.recent_runs(session, "demo")
+        cleared = health.update_problems(session, "demo", {}, run_id=run_id)
+    assert opened.opened == (("coverage:authors", "authors coverage 0%"),) and not again
+    assert cleared.cleared == (("coverage:authors", "authors coverage 0%"),)
+    assert run.status == "degraded" and run.figures["authors_coverage"] == 0.0 and run.figures["rules"] == {"body": 0.5}
+    assert run.reasons == {"errors/timeout": 2} and set(run.problems) == {"coverage:authors"}
