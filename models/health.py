@@ -141,8 +141,8 @@ def all_open_problems(session: Session) -> dict[str, dict[str, str]]:
 def update_problems(session: Session, site: str, found: Mapping[str, str], *, run_id: int | None = None,
                     judged: set[str] | None = None, now: datetime | None = None) -> Change:
     """Open the problems in ``found`` that are not open yet; clear the open ones this check
-    judged (``judged``: kinds, or None for all) and no longer found. Returns what changed,
-    which is exactly what to announce."""
+    judged (``judged``: kinds, or prefixes ending in ":", or None for all) and no longer
+    found. Returns what changed, which is exactly what to announce."""
     now = now or _utcnow()
     site_id = site_id_of(session, site)
     if site_id is None:
@@ -158,10 +158,14 @@ def update_problems(session: Session, site: str, found: Mapping[str, str], *, ru
         session.add(HealthProblem(site_id=site_id, kind=kind, message=message, opened_at=now, opened_run_id=run_id))
         opened.append((kind, message))
     for kind, row in current.items():
-        if kind in found or (judged is not None and kind not in judged):
+        if kind in found or not _judged(kind, judged):
             continue
         session.execute(update(HealthProblem).where(HealthProblem.id == row.id)
                         .values(cleared_at=now, cleared_run_id=run_id))
         cleared.append((kind, row.message))
     session.flush()
     return Change(site, tuple(opened), tuple(cleared), run_id)
+
+
+def _judged(kind: str, judged: set[str] | None) -> bool:
+    return judged is None or kind in judged or any(p.endswith(":") and kind.startswith(p) for p in judged)

@@ -127,8 +127,9 @@ def rows(db: Path, sql: str, *args):
 
 @pytest.fixture(scope="module")
 def redesign(tmp_path_factory, receivers):
-    """Two healthy crawls, one after the redesign, one after the templates went back; the
-    alerts and `newsdesk health` recorded after each step."""
+    """Two healthy crawls, one after the redesign, an incremental one that finds every page
+    unchanged (answered 304: nothing to judge coverage on), one after the templates went
+    back; the alerts and `newsdesk health` recorded after each step."""
     from crawler.demosite import DemoSite
 
     webhook, smtp = receivers
@@ -137,9 +138,10 @@ def redesign(tmp_path_factory, receivers):
     env_alerts = {"NEWSDESK_ALERT_WEBHOOK": webhook.url, "NEWSDESK_ALERT_SMTP": smtp.url}
     steps = {}
 
-    def crawl(name: str):
+    def crawl(name: str, incremental: bool = False):
         # Every page extracted each time (not only the changed ones), so each run has a sample.
-        result = run_newsdesk("crawl", "demo", "--db", str(db), "--sites", str(toml), "-s", "NEWSDESK_INCREMENTAL=0",
+        result = run_newsdesk("crawl", "demo", "--db", str(db), "--sites", str(toml),
+                              "-s", f"NEWSDESK_INCREMENTAL={int(incremental)}",
                               env={"NEWSDESK_DEMO_URL": site.url, **env_alerts}, timeout=300)
         assert result.returncode == 0, f"{name}: {result.stdout}\n{result.stderr[-4000:]}"
         health = run_newsdesk("health", "--db", str(db), "--sites", str(toml), env=env_alerts, timeout=120)
@@ -153,6 +155,7 @@ def redesign(tmp_path_factory, receivers):
         crawl("redesigned")
         steps["redesigned"]["runs"] = run_newsdesk("runs", "--db", str(db))
         steps["redesigned"]["stats"] = run_newsdesk("stats", "--db", str(db))
+        crawl("unchanged", incremental=True)
         site.templates = "classic"
         crawl("restored")
     return {"db": db, "steps": steps, "webhook": webhook, "smtp": smtp}
@@ -161,44 +164,46 @@ def redesign(tmp_path_factory, receivers):
 def test_redesigned_site_run_is_degraded_naming_site_and_fields(redesign):
     db = redesign["db"]
     runs = rows(db, "SELECT id, status, message FROM crawl_runs ORDER BY id")
-    assert [status for _, status, _ in runs] == ["finished", "finished", "degraded", "finished"]
+    assert [status for _, status, _ in runs] == ["finished", "finished", "degraded", "finished", "finished"]
     message = runs[2][2]
     assert message.startswith("site 'demo' degraded:")
     for named in ("authors coverage 0%", "comments per article 0.0", "body rule 'div.entry-content' matched 0%"):
         assert named in message
     for healthy in ("title coverage", "published coverage", "image coverage", "language coverage"):
         assert healthy not in message
-    assert runs[3][2] is None
+    assert runs[3][2] is None and runs[4][2] is None
 
     figures = rows(db, "SELECT run_id, articles, authors_coverage, body_coverage, comments_per_article, "
                        "rule_hits_json, problems_json FROM run_health ORDER BY run_id")
-    assert [f[1] for f in figures] == [50, 50, 50, 50]
-    assert [f[2] for f in figures] == [1.0, 1.0, 0.0, 1.0]
-    assert figures[0][4] > 5 and figures[2][4] == 0.0 and figures[3][4] == figures[0][4]
-    assert [json.loads(f[5])["body"] for f in figures] == [1.0, 1.0, 0.0, 1.0]
+    assert [f[1] for f in figures] == [50, 50, 50, 0, 50]  # run 4: every page answered 304
+    assert [f[2] for f in figures] == [1.0, 1.0, 0.0, None, 1.0]
+    assert figures[0][4] > 5 and figures[2][4] == 0.0 and figures[4][4] == figures[0][4]
+    assert [json.loads(f[5] or "{}").get("body") for f in figures] == [1.0, 1.0, 0.0, None, 1.0]
     assert set(json.loads(figures[2][6])) == {"coverage:authors", "coverage:comments", "rule:body"}
 
     problems = rows(db, "SELECT kind, opened_run_id, cleared_run_id FROM health_problems ORDER BY kind")
-    assert problems == [("coverage:authors", 3, 4), ("coverage:comments", 3, 4), ("rule:body", 3, 4)]
+    # Run 4 judged no coverage, so cleared nothing; run 5 did.
+    assert problems == [("coverage:authors", 3, 5), ("coverage:comments", 3, 5), ("rule:body", 3, 5)]
 
 
 def test_one_alert_per_new_problem_and_one_when_it_clears(redesign):
     steps, webhook, smtp = redesign["steps"], redesign["webhook"], redesign["smtp"]
-    assert [steps[s]["webhook"] for s in ("first", "second", "redesigned", "restored")] == [0, 0, 1, 2]
-    assert [steps[s]["smtp"] for s in ("first", "second", "redesigned", "restored")] == [0, 0, 1, 2]
+    order = ("first", "second", "redesigned", "unchanged", "restored")
+    assert [steps[s]["webhook"] for s in order] == [0, 0, 1, 1, 2]
+    assert [steps[s]["smtp"] for s in order] == [0, 0, 1, 1, 2]
 
     degraded, recovered = webhook.payloads
     assert degraded["type"] == "application/json" and set(degraded) == {"path", "type", "text"}
     assert degraded["text"].startswith("newsdesk: site 'demo' is degraded (run 3)")
     assert "authors coverage 0%" in degraded["text"] and "body rule" in degraded["text"]
-    assert recovered["text"].startswith("newsdesk: site 'demo' recovered (run 4)")
+    assert recovered["text"].startswith("newsdesk: site 'demo' recovered (run 5)")
     assert "degraded" not in recovered["text"]
 
     mail_degraded, mail_recovered = smtp.messages
     assert mail_degraded["Subject"] == "newsdesk: site 'demo' is degraded (run 3)"
     assert mail_degraded["To"] == "ops@example.org" and mail_degraded["From"] == "newsdesk@example.org"
     assert "comments per article 0.0" in mail_degraded.get_payload()
-    assert mail_recovered["Subject"].startswith("newsdesk: site 'demo' recovered (run 4)")
+    assert mail_recovered["Subject"].startswith("newsdesk: site 'demo' recovered (run 5)")
     assert smtp.logins and set(smtp.logins) == {(SMTP_USER, SMTP_PASSWORD)}
 
     # Never a credential in a message, the crawl's output or the database.
@@ -218,6 +223,7 @@ def test_health_command_exits_1_while_degraded_and_runs_and_stats_show_it(redesi
     assert during.returncode == 1, during.stderr
     assert "demo: degraded" in during.stdout and "authors coverage 0% of 50 articles" in during.stdout
     assert "degraded: demo" in during.stdout
+    assert steps["unchanged"]["health"].returncode == 1  # still broken: nothing said otherwise
     after = steps["restored"]["health"]
     assert after.returncode == 0 and "demo: ok" in after.stdout and "problem" not in after.stdout
 
@@ -307,7 +313,7 @@ def test_health_page_shows_the_drop_in_chromium(redesign, chromium, tmp_path):  
             # Run 3 is red: its band, the authors point, the body rule point and the comments bar.
             assert page.count('class="failed-run"') == 1 and page.count('class="failed"') == 3
             assert "run 3 degraded: authors coverage 0% of 50 articles" in page
-            assert "run 3 · authors: 0% (monitor failed)" in page and "run 4 · authors: 100%</title>" in page
+            assert "run 3 · authors: 0% (monitor failed)" in page and "run 5 · authors: 100%</title>" in page
             assert ">ok</span>" in page  # recovered: no open problem
             browser.screenshot(server.url + path, tmp_path / shot, size="1200,1300")
         finally:

@@ -156,7 +156,10 @@ class HealthExtension:
             return None
         if not judged:
             return None
-        return self._announce(self._update_problems(problems, judged=None, run_id=run_id))
+        # What may clear: what the monitors judged, a stall (this run did not stall, or it would
+        # be in problems), a missed schedule (the site ran), and the problems of added suites.
+        judged_kinds = h.judged | {"stalled", "overdue", "monitor:"}
+        return self._announce(self._update_problems(problems, judged=judged_kinds, run_id=run_id))
 
     # --- problems and alerts ---------------------------------------------------------------
 

@@ -35,6 +35,9 @@ class HealthContext:
     history: list = field(default_factory=list)  # models.health.RunFigures, newest first
     last_progress: float = 0.0  # time.monotonic() of the last response or stored article
     problems: dict[str, str] = field(default_factory=dict)  # kind -> message, filled by the monitors
+    # Kinds the monitors could judge this run: only those may clear (a re-crawl answered with
+    # 304s judges no coverage, and must not announce a broken site as recovered).
+    judged: set[str] = field(default_factory=set)
 
     def baseline(self, column: str, *, min_articles: int | None = None) -> tuple[float | None, int]:
         """The site's recent level of a figure (median of its last healthy runs) and how many runs made it."""
@@ -79,6 +82,7 @@ class CoverageMonitor(HealthMonitor):
             if level is None or now is None:
                 continue
             judged += 1
+            h.judged.add(f"coverage:{name}")
             if level > 0 and now < (1 - t.coverage_drop) * level:
                 message = f"{LABELS[column]} {shown(column, now)} of {articles} articles (recent level {shown(column, level)})"
                 self.problem(f"coverage:{name}", message)
@@ -88,6 +92,7 @@ class CoverageMonitor(HealthMonitor):
             if level is None:
                 continue
             judged += 1
+            h.judged.add(f"rule:{name}")
             if level > 0 and now < (1 - t.coverage_drop) * level:
                 selector = getattr(h.rules, name, None) if h.rules else None
                 message = (f"{name} rule{f' {selector!r}' if selector else ''} matched {now:.0%} of article pages "
@@ -111,6 +116,7 @@ class NewArticlesMonitor(HealthMonitor):
         if len(recent) < t.min_history:
             self.skipTest(f"{len(recent)} earlier runs, fewer than min_history={t.min_history}")
         with_new = sum(1 for r in recent if r.articles_new > 0)
+        h.judged.add("new_articles")
         if h.articles_new == 0 and with_new / len(recent) >= t.new_articles_share:
             self.problem("new_articles", f"no new article (the last {len(recent)} runs: {with_new} had new articles)")
             self.fail(h.problems["new_articles"])
@@ -127,6 +133,7 @@ class ErrorRateMonitor(HealthMonitor):
         level, _ = h.baseline("error_rate")
         if level is None:
             self.skipTest(f"fewer than min_history={t.min_history} earlier runs")
+        h.judged.add("error_rate")
         if rate > level + t.error_rate_rise:
             reasons = {k: v for k, v in h.figures.get("reasons", {}).items() if k.startswith("errors/")}
             top = ", ".join(f"{k[len('errors/'):]} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
