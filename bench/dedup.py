@@ -45,12 +45,14 @@ from dedup_corpus import LabelledArticle, build  # noqa: E402
 def pipelines(db_url: str, settings: dict):
     from scrapy.utils.test import get_crawler
 
+    from crawler.runner import newsdesk_settings
+
     from pipelines.clean import CleanPipeline
     from pipelines.dedup import DedupPipeline
     from pipelines.store import StorePipeline
     from pipelines.validate import ValidatePipeline
 
-    crawler = get_crawler(settings_dict={"NEWSDESK_DATABASE_URL": db_url, **settings})
+    crawler = get_crawler(settings_dict=newsdesk_settings(NEWSDESK_DATABASE_URL=db_url, **settings))
     crawler.stats.open_spider()
     stages = [cls.from_crawler(crawler) for cls in (ValidatePipeline, CleanPipeline, DedupPipeline, StorePipeline)]
     stages[-1].open_spider()
@@ -180,11 +182,13 @@ import json, resource, statistics, sys, time
 sys.path.insert(0, {repo!r}); sys.path.insert(0, {bench!r})
 from dedup_corpus import build
 from models.db import session_factory
-from models.neardup import ArticleSignature, DatabaseNearDuplicateIndex, Signature
+from models.neardup import DatabaseNearDuplicateIndex, Signature
+from models.tables import ArticleSignature
 from pipelines.clean import clean_paragraphs
 from pipelines.dedup import MinHashSigner
 from sqlalchemy import select
-settings = {settings!r}
+from crawler.runner import newsdesk_settings
+settings = newsdesk_settings(**{settings!r})
 index = DatabaseNearDuplicateIndex.from_settings(settings)
 signer = MinHashSigner.from_settings(settings)
 queries = [a for a in build(seed={seed}) if a.kind != "original"]
@@ -242,10 +246,10 @@ def scale(args) -> None:
     articles = build(seed=args.seed)
     originals = [a for a in articles if a.kind == "original"]
     run_pipeline(originals, url, settings)
-    from models.neardup import setting
+    from crawler.runner import newsdesk_settings
 
-    bands = setting(settings, "NEWSDESK_NEARDUP_BANDS")
-    permutations = setting(settings, "NEWSDESK_NEARDUP_PERMUTATIONS")
+    bands = int(newsdesk_settings(**settings)["NEWSDESK_NEARDUP_BANDS"])
+    permutations = int(newsdesk_settings(**settings)["NEWSDESK_NEARDUP_PERMUTATIONS"])
     print(f"\nlookup cost: {len(articles) - len(originals)} lookups (copies and negatives) against N stored "
           f"articles ({permutations} permutations, {bands} bands); each size measured in a fresh process")
     print(f"{'stored articles':>15} {'fill s':>7} {'lookup median ms':>16} {'p95 ms':>7} {'found':>6} "

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 
 def crawl(site_url: str, db: Path, *settings: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_DEMO_URL": site_url, "NEWSDESK_PROGRESS": "log"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_DEMO_URL": site_url}
     args = [sys.executable, "-m", "crawler.cli", "crawl", "demo", "--db", str(db), "--sites", str(REPO / "sites.toml")]
     for setting in settings:
         args += ["-s", setting]

@@ -7,6 +7,10 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from models.runs import SKIPPED_REASONS, status_for
+
+from .contracts import CRAWL_RUN_ID, RUN_MESSAGE
+
 
 @dataclass
 class CrawlOutcome:
@@ -17,25 +21,33 @@ class CrawlOutcome:
 
     @property
     def run_id(self) -> int | None:
-        return self.stats.get("newsdesk/crawl_run_id")
+        return self.stats.get(CRAWL_RUN_ID)
 
     @property
     def skipped(self) -> bool:
-        """Another process was crawling the site (crawler/crawllock.py)."""
-        return self.reason == "locked"
+        """Another process was crawling the site (crawler/extensions/crawllock.py)."""
+        return self.reason in SKIPPED_REASONS
 
     @property
     def message(self) -> str | None:
-        return self.stats.get("newsdesk/run_message")
+        return self.stats.get(RUN_MESSAGE)
 
     @property
     def ok(self) -> bool:
+        """The crawl did its job: the status its crawl_runs row is recorded with is "finished"."""
         if self.config_error:
             return False
-        if self.start_failures and not self.stats.get("response_received_count"):
-            return False
-        return self.reason in ("finished", "closespider_pagecount", "closespider_itemcount",
-                               "closespider_timeout")
+        reached_site = not (self.start_failures and not self.stats.get("response_received_count"))
+        return status_for(self.reason, reached_site=reached_site) == "finished"
+
+
+def newsdesk_settings(**overrides) -> dict:
+    """The NEWSDESK_* settings of crawler/settings.py (the one place for their defaults), with
+    overrides: for components built outside a crawl (``get_crawler(settings_dict=...)`` in
+    tests and benchmarks)."""
+    from . import settings
+
+    return {**{k: v for k, v in vars(settings).items() if k.startswith("NEWSDESK_")}, **overrides}
 
 
 def crawl_settings(db_url: str | None, overrides: dict | None = None, origin: str | None = None):

@@ -15,7 +15,7 @@ why. A failed run stays failed; the site's next scheduled run is the retry.
 
 A site never crawls twice at once: ``max_instances=1`` (and a per-site guard across the
 ``--now`` run and the scheduled one) inside one scheduler, and the crawl lock in the
-database (crawler/crawllock.py) across schedulers, cron lines and manual crawls.
+database (crawler/extensions/crawllock.py) across schedulers, cron lines and manual crawls.
 
 SIGTERM/SIGINT: no new runs start; each running crawl gets one SIGTERM, which is Scrapy's
 graceful stop (in-flight pages finish, the run is recorded as cancelled/shutdown), and the
@@ -214,7 +214,7 @@ class SiteScheduler:
                     run_id = runs.open_run(session, site, cfg.base_url if cfg else None, "schedule")
                 # The database URL goes through the environment: a password in it would be
                 # visible to every user in `ps` on the command line.
-                env = {**os.environ, "NEWSDESK_DATABASE_URL": self.options.db_url, "NEWSDESK_PROGRESS": "log"}
+                env = {**os.environ, "NEWSDESK_DATABASE_URL": self.options.db_url}
                 # Its own session: a Ctrl-C in the scheduler's terminal must not reach the
                 # crawl too (two signals would force it); the scheduler sends exactly one.
                 proc = subprocess.Popen(self.crawl_command(site, run_id), env=env, stdin=subprocess.DEVNULL,
@@ -244,7 +244,7 @@ class SiteScheduler:
         with self.sessions.begin() as session:
             if code == -signal.SIGTERM and self.stopping.is_set():
                 # Stopped by us before Scrapy had installed its graceful handler.
-                runs.close_if_unfinished(session, run_id, status="cancelled", reason="shutdown",
+                runs.close_if_unfinished(session, run_id, reason="shutdown",
                                          message="the scheduler stopped before the crawl had started")
             elif code < 0:
                 name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)

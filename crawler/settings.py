@@ -22,7 +22,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0
 
 # Hostile pages: bounded bodies, time and redirects; retries for 5xx and timeouts. What is given up
-# on is counted as newsdesk/skipped/<reason> or newsdesk/errors/<reason> (crawler/failures.py).
+# on is counted as newsdesk/skipped/<reason> or newsdesk/errors/<reason>
+# (crawler/downloadermiddlewares/failures.py, redirects.py).
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
@@ -56,7 +57,8 @@ ITEM_PIPELINES = {
     "pipelines.fetchstate.FetchStatePipeline": 450,  # a page's validators, once its article is stored
 }
 
-# Incremental re-crawls (crawler/incremental.py): known article pages are asked with
+# Incremental re-crawls (crawler/downloadermiddlewares/conditional.py, crawler/spidermiddlewares/
+# recrawl.py): known article pages are asked with
 # If-None-Match/If-Modified-Since and a 304 ends there; articles published within the site's
 # revisit_days are fetched in full (their comment threads may have changed off-page).
 # Listings, feeds and sitemaps are always fetched in full.
@@ -66,27 +68,32 @@ NEWSDESK_SEEN_URL_DAYS = 30.0  # per-URL state older than this is ignored, and d
 NEWSDESK_KNOWN_URL_PRIORITY_DROP = 20  # known article URLs queue behind new ones by this much
 DOWNLOADER_MIDDLEWARES = {
     # Below RetryMiddleware (550): sees a known URL's final answer, after retries.
-    "crawler.incremental.ConditionalRequestsMiddleware": 540,
-    # Named reasons for pages given up on (crawler/failures.py): the final answer after retries,
-    # and redirect loops / too many redirects before RedirectMiddleware (600) drops them unnamed.
-    "crawler.failures.FailureReasonsMiddleware": 530,
-    "crawler.failures.RedirectGuardMiddleware": 610,
+    "crawler.downloadermiddlewares.conditional.ConditionalRequestsMiddleware": 540,
+    # Named reasons for pages given up on: the final answer after retries (failures.py), and
+    # redirect loops / too many redirects before RedirectMiddleware (600) drops them unnamed (redirects.py).
+    "crawler.downloadermiddlewares.failures.FailureReasonsMiddleware": 530,
+    "crawler.downloadermiddlewares.redirects.RedirectGuardMiddleware": 610,
 }
+# Off-site filtering is a downloader middleware since Scrapy 2.14 (OffsiteMiddleware, 50 in
+# DOWNLOADER_MIDDLEWARES_BASE), so these spider middlewares see every link a page yields,
+# foreign ones included: the trap guard counts only new links on the site's own host, and the
+# re-crawl order only reorders (a foreign request is dropped later, before its download).
 SPIDER_MIDDLEWARES = {
-    "crawler.incremental.RecrawlOrderMiddleware": 450,  # after OffsiteMiddleware (500) drops foreign links
-    "crawler.traps.CrawlerTrapMiddleware": 470,  # sees every link a page yields, before re-crawl ordering
+    "crawler.spidermiddlewares.recrawl.RecrawlOrderMiddleware": 450,
+    "crawler.spidermiddlewares.traps.CrawlerTrapMiddleware": 470,  # sees every link a page yields, before re-crawl ordering
 }
-# Crawler traps (crawler/traps.py): pages of one URL template (digit runs ignored, e.g. /calendar/#/#/)
+# Crawler traps (crawler/spidermiddlewares/traps.py): pages of one URL template (digit runs ignored, e.g. /calendar/#/#/)
 # that yield no new article link this many times in a row are not followed further
 # (newsdesk/skipped/crawler_trap). 0 turns the guard off.
 NEWSDESK_TRAP_LIMIT = 20
 
-# One crawl per site at a time, across processes and hosts (crawler/crawllock.py): a lock
+# One crawl per site at a time, across processes and hosts (crawler/extensions/crawllock.py): a lock
 # row in the database, renewed by a heartbeat, taken over once it expires (a killed crawl).
 NEWSDESK_LOCK_ENABLED = True
 NEWSDESK_LOCK_TTL = 120.0  # seconds a lock outlives its last heartbeat
 NEWSDESK_LOCK_HEARTBEAT = 20.0  # seconds between renewals (at most a third of the TTL)
 NEWSDESK_LOCK_WAIT = 0.0  # seconds to wait for a held lock; 0 = skip the crawl at once
+# The crawl's crawl_runs row (crawler/extensions/runs.py).
 NEWSDESK_RUN_ORIGIN = "scrapy"  # recorded in crawl_runs.origin; newsdesk crawl/schedule/cron set their own
 NEWSDESK_RUN_ID = 0  # a crawl_runs row opened by the scheduler for this crawl (0 = open one)
 
@@ -99,13 +106,16 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,  # no control port on a crawler
     "scrapy.extensions.logstats.LogStats": None,  # replaced by the progress line below
-    "crawler.progress.Progress": 500,
-    "crawler.logfilter.QuietNetworkErrorsExtension": 0,
-    "crawler.crawllock.CrawlLockExtension": 100,
-    # Before the run bookkeeping closes the crawl_runs row: a run failing a monitor is "degraded".
+    "crawler.extensions.progress.Progress": 500,
+    "crawler.extensions.logfilter.QuietNetworkErrorsExtension": 0,
+    # Before the lock: the run's row is open (and its id known) when the lock is taken.
+    "crawler.extensions.runs.CrawlRunExtension": 50,
+    "crawler.extensions.crawllock.CrawlLockExtension": 100,
+    # Before the run's row is closed (CrawlRunExtension closes it last): a run failing a monitor is "degraded".
     "crawler.extensions.health.HealthExtension": 200,
 }
-NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines (plain logs when not a terminal)
+NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
+NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; "auto": live on a terminal
 
 # Site health (crawler/extensions/health.py, crawler/monitors/): per-run figures in run_health,
 # Spidermon suites run at the end of each crawl against the site's recent runs, a stall check
@@ -118,21 +128,20 @@ NEWSDESK_HEALTH_SUITES = ["crawler.monitors.suites.RunHealthSuite"]  # more Spid
 # (e.g. `scrapy crawl news -a url=... -O items.jsonl -s NEWSDESK_STORE=0`).
 NEWSDESK_DATABASE_URL = os.environ.get("NEWSDESK_DATABASE_URL", "newsdesk.db")
 NEWSDESK_STORE = True
-NEWSDESK_SITES_FILE = os.environ.get("NEWSDESK_SITES", "sites.toml")
 NEWSDESK_MAX_COMMENT_PAGES = 200  # per article: a guard against endless comment pagination
 NEWSDESK_MIN_BODY_WORDS = 20  # shorter "articles" are dropped with a reason
 
-# Distributed mode (crawler/distributed.py): with a Redis URL, every worker crawling the same
+# Distributed mode (crawler/addons/distributed.py): with a Redis URL, every worker crawling the same
 # site shares scrapy-redis's request queue and duplicate filter under PREFIX:SITE:*; storage is
 # shared through the database (use PostgreSQL). Empty: one process crawls alone.
 NEWSDESK_REDIS_URL = os.environ.get("NEWSDESK_REDIS_URL", "")
-NEWSDESK_REDIS_PREFIX = os.environ.get("NEWSDESK_REDIS_PREFIX", "newsdesk")
+NEWSDESK_REDIS_PREFIX = os.environ.get("NEWSDESK_REDIS_PREFIX") or "newsdesk"
 NEWSDESK_REDIS_WORKER_TIMEOUT = 60.0  # seconds without a heartbeat before a worker counts as dead
-ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+NEWSDESK_REDIS_POLL_INTERVAL = 0.5  # seconds between an idle worker's looks at the shared queue
+ADDONS = {"crawler.addons.distributed.DistributedCrawl": 0}
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 # Comment providers fetched as a page's embed fetches them (crawler/extract/comments/disqus.py).

@@ -22,26 +22,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import ForeignKey, Integer, String, Text, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from .base import Base
-from .tables import CrawlRun
-
-
-class CrawlLock(Base):
-    __tablename__ = "crawl_locks"
-
-    site: Mapped[str] = mapped_column(String(200), primary_key=True)
-    token: Mapped[str] = mapped_column(String(64))  # unique per holder: only it may renew or release
-    holder: Mapped[str] = mapped_column(Text)  # what is crawling: "newsdesk schedule", "scrapy crawl"...
-    host: Mapped[str] = mapped_column(Text)
-    pid: Mapped[int] = mapped_column(Integer)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
-    acquired_at: Mapped[datetime]
-    heartbeat_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+from .tables import CrawlLock, CrawlRun
 
 
 @dataclass(frozen=True)

@@ -17,29 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import ForeignKey, Integer, String, Text, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from .base import Base
-from .tables import Article, ArticleUrl, Site
-
-
-class SeenUrl(Base):
-    __tablename__ = "seen_urls"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(Text, unique=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
-    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
-    status: Mapped[int | None] = mapped_column(Integer)  # of the last full fetch (or the error a known URL gave)
-    etag: Mapped[str | None] = mapped_column(Text)
-    last_modified: Mapped[str | None] = mapped_column(Text)  # the HTTP date as the server sent it
-    content_hash: Mapped[str | None] = mapped_column(String(64))  # the article's (title + body) hash
-    first_seen_at: Mapped[datetime]
-    fetched_at: Mapped[datetime]  # when these validators were stored (a full fetch that found them new)
-    changed_at: Mapped[datetime]  # when the content or validators last changed
-    last_seen_at: Mapped[datetime]  # last fetch or conditional check
+from .tables import Article, ArticleUrl, SeenUrl, Site
 
 
 @dataclass(frozen=True)

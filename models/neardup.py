@@ -27,38 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, delete, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
-from .base import Base
-from .tables import Article
-
-# --- tables -----------------------------------------------------------------------------
-
-
-class ArticleSignature(Base):
-    """The MinHash signature of an article's body shingles (uint32 values, little-endian)."""
-
-    __tablename__ = "article_signatures"
-
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    minhash: Mapped[bytes] = mapped_column(LargeBinary)
-    shingle_count: Mapped[int] = mapped_column(Integer)
-
-
-class ArticleLsh(Base):
-    """One row per (LSH band bucket, article). The bucket hash includes the band's number,
-    so one indexed column answers "which articles share a band with this signature"."""
-
-    __tablename__ = "article_lsh"
-    # No rowid on SQLite: the primary key is the only B-tree, which halves the index's size.
-    # No foreign key either: a cascade from articles would scan this table (it has no
-    # article_id index, on purpose); rows are removed through the stored signature instead.
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    article_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-
+from .tables import Article, ArticleLsh, ArticleSignature
 
 # --- shingles and signatures ------------------------------------------------------------
 
@@ -184,36 +156,19 @@ class NearDuplicateIndex(Protocol):
     def remove(self, session: Session, article_id: int) -> None: ...
 
 
-DEFAULTS = {
-    "NEWSDESK_NEARDUP_ENABLED": True,
-    "NEWSDESK_NEARDUP_THRESHOLD": 0.5,
-    "NEWSDESK_NEARDUP_PERMUTATIONS": 128,
-    "NEWSDESK_NEARDUP_BANDS": 42,
-    "NEWSDESK_NEARDUP_SHINGLE_SIZE": 4,
-    "NEWSDESK_NEARDUP_MIN_SHINGLES": 10,
-    "NEWSDESK_NEARDUP_MAX_CANDIDATES": 25,
-}
-
-
-def setting(settings: Mapping[str, Any] | Any, name: str):
-    """A near-duplicate setting from Scrapy settings or a plain mapping, with its default's type."""
-    default = DEFAULTS[name]
-    value = settings.get(name, default) if settings is not None else default
+def _setting(settings: Mapping[str, Any] | Any, name: str, kind: type):
+    """A setting from Scrapy settings or a plain mapping of them. The defaults are in
+    crawler/settings.py, the one place for them; this module does not know Scrapy."""
+    value = settings.get(name)
     if value is None or value == "":
-        return default
-    if isinstance(default, bool):
-        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
-    return type(default)(value)
+        raise ValueError(f"{name} is not set (its default is in crawler/settings.py)")
+    return kind(value)
 
 
 class DatabaseNearDuplicateIndex:
     """MinHash LSH with the band buckets and signatures in ``article_lsh`` and ``article_signatures``."""
 
-    def __init__(self, *, threshold: float = DEFAULTS["NEWSDESK_NEARDUP_THRESHOLD"],
-                 bands: int = DEFAULTS["NEWSDESK_NEARDUP_BANDS"],
-                 shingle_size: int = DEFAULTS["NEWSDESK_NEARDUP_SHINGLE_SIZE"],
-                 min_shingles: int = DEFAULTS["NEWSDESK_NEARDUP_MIN_SHINGLES"],
-                 max_candidates: int = DEFAULTS["NEWSDESK_NEARDUP_MAX_CANDIDATES"]):
+    def __init__(self, *, threshold: float, bands: int, shingle_size: int, min_shingles: int, max_candidates: int):
         self.threshold = threshold
         self.bands = bands
         self.shingle_size = shingle_size
@@ -226,11 +181,11 @@ class DatabaseNearDuplicateIndex:
 
     @classmethod
     def from_settings(cls, settings) -> "DatabaseNearDuplicateIndex":
-        return cls(threshold=setting(settings, "NEWSDESK_NEARDUP_THRESHOLD"),
-                   bands=setting(settings, "NEWSDESK_NEARDUP_BANDS"),
-                   shingle_size=setting(settings, "NEWSDESK_NEARDUP_SHINGLE_SIZE"),
-                   min_shingles=setting(settings, "NEWSDESK_NEARDUP_MIN_SHINGLES"),
-                   max_candidates=setting(settings, "NEWSDESK_NEARDUP_MAX_CANDIDATES"))
+        return cls(threshold=_setting(settings, "NEWSDESK_NEARDUP_THRESHOLD", float),
+                   bands=_setting(settings, "NEWSDESK_NEARDUP_BANDS", int),
+                   shingle_size=_setting(settings, "NEWSDESK_NEARDUP_SHINGLE_SIZE", int),
+                   min_shingles=_setting(settings, "NEWSDESK_NEARDUP_MIN_SHINGLES", int),
+                   max_candidates=_setting(settings, "NEWSDESK_NEARDUP_MAX_CANDIDATES", int))
 
     # -- lookups --
 

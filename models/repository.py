@@ -6,7 +6,6 @@ two crawler processes writing the same article or comment at once cannot make tw
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -16,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .tables import (
-    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, CrawlRun,
-    Site, Tag,
+    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site,
+    Tag,
 )
 
 
@@ -252,44 +251,3 @@ def _adopt_orphans(session: Session, article_id: int, replies: list[tuple[int, s
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-# --- crawl runs -------------------------------------------------------------------------
-
-RUN_COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged",
-                "comments_new", "comments_updated", "comments_deleted", "comment_threads_failed",
-                "duplicates", "errors")
-
-
-def start_run(session: Session, site_id: int | None, now: datetime | None = None, *,
-              origin: str | None = None) -> int:
-    run = CrawlRun(site_id=site_id, started_at=now or utcnow(), status="running", origin=origin)
-    session.add(run)
-    session.flush()
-    return run.id
-
-
-def adopt_run(session: Session, run_id: int, site_id: int | None) -> int | None:
-    """A run row opened by whoever started this crawl (the scheduler, before spawning it):
-    the crawl fills that row instead of opening its own. None when there is no such open row."""
-    run = session.get(CrawlRun, run_id)
-    if run is None or run.status != "running":
-        return None
-    if run.site_id is None:
-        run.site_id = site_id
-    return run.id
-
-
-def finish_run(session: Session, run_id: int, *, status: str, finish_reason: str | None,
-               counters: Mapping[str, int], stats: Mapping[str, Any] | None = None,
-               now: datetime | None = None, message: str | None = None) -> None:
-    run = session.get(CrawlRun, run_id)
-    run.finished_at = now or utcnow()
-    run.status = status
-    run.finish_reason = finish_reason
-    if message:
-        run.message = message
-    for key in RUN_COUNTERS:
-        setattr(run, key, int(counters.get(key, 0)))
-    if stats is not None:
-        run.stats_json = json.dumps(stats, default=str, sort_keys=True)

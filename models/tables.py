@@ -1,9 +1,15 @@
-"""The tables of the analysts' contract (see README "The database")."""
+"""Every table of the newsdesk database, in one place (migrations/env.py imports this module).
+
+The analysts' contract (see README "The database"), then the crawler's own state: the
+near-duplicate index (models/neardup.py), what re-crawls know about each URL
+(models/fetchstate.py) and the per-site crawl locks (models/crawllock.py). Logic modules
+import their tables from here.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -216,3 +222,62 @@ class HealthProblem(Base):
     opened_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
     cleared_at: Mapped[datetime | None]
     cleared_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+
+
+
+# --- the crawler's state -----------------------------------------------------------------
+
+
+class ArticleSignature(Base):
+    """The MinHash signature of an article's body shingles (uint32 values, little-endian)."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    shingle_count: Mapped[int] = mapped_column(Integer)
+
+
+class ArticleLsh(Base):
+    """One row per (LSH band bucket, article). The bucket hash includes the band's number,
+    so one indexed column answers "which articles share a band with this signature"."""
+
+    __tablename__ = "article_lsh"
+    # No rowid on SQLite: the primary key is the only B-tree, which halves the index's size.
+    # No foreign key either: a cascade from articles would scan this table (it has no
+    # article_id index, on purpose); rows are removed through the stored signature instead.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class SeenUrl(Base):
+    __tablename__ = "seen_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    status: Mapped[int | None] = mapped_column(Integer)  # of the last full fetch (or the error a known URL gave)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)  # the HTTP date as the server sent it
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # the article's (title + body) hash
+    first_seen_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]  # when these validators were stored (a full fetch that found them new)
+    changed_at: Mapped[datetime]  # when the content or validators last changed
+    last_seen_at: Mapped[datetime]  # last fetch or conditional check
+
+
+class CrawlLock(Base):
+    __tablename__ = "crawl_locks"
+
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))  # unique per holder: only it may renew or release
+    holder: Mapped[str] = mapped_column(Text)  # what is crawling: "newsdesk schedule", "scrapy crawl"...
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

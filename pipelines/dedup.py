@@ -14,8 +14,9 @@ from dataclasses import replace
 from datasketch import MinHash
 from scrapy.exceptions import DropItem
 
+from crawler.contracts import DUPLICATES
 from crawler.items import ArticleItem
-from models.neardup import Signature, setting, shingles
+from models.neardup import Signature, shingles
 
 
 class MinHashSigner:
@@ -25,7 +26,7 @@ class MinHashSigner:
     to one database: signatures made with others never match the stored ones.
     """
 
-    def __init__(self, permutations: int = 128, shingle_size: int = 4, seed: int = 1):
+    def __init__(self, permutations: int, shingle_size: int, seed: int = 1):
         self.permutations = permutations
         self.shingle_size = shingle_size
         self.seed = seed
@@ -33,8 +34,7 @@ class MinHashSigner:
 
     @classmethod
     def from_settings(cls, settings) -> "MinHashSigner":
-        return cls(setting(settings, "NEWSDESK_NEARDUP_PERMUTATIONS"),
-                   setting(settings, "NEWSDESK_NEARDUP_SHINGLE_SIZE"))
+        return cls(int(settings.get("NEWSDESK_NEARDUP_PERMUTATIONS")), int(settings.get("NEWSDESK_NEARDUP_SHINGLE_SIZE")))
 
     def sign(self, body: str | None) -> Signature:
         found = shingles(body, self.shingle_size)
@@ -54,14 +54,14 @@ class DedupPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        signer = MinHashSigner.from_settings(settings) if setting(settings, "NEWSDESK_NEARDUP_ENABLED") else None
+        signer = MinHashSigner.from_settings(settings) if settings.getbool("NEWSDESK_NEARDUP_ENABLED") else None
         return cls(crawler.stats, signer)
 
     def process_item(self, item):
         if not isinstance(item, ArticleItem):
             return item
         if item.canonical_url in self.seen_urls:
-            self.stats.inc_value("newsdesk/duplicates/url")
+            self.stats.inc_value(DUPLICATES + "url")
             raise DropItem(f"already stored in this crawl: {item.canonical_url}")
         self.seen_urls.add(item.canonical_url)
         if self.signer is not None and item.body_signature is None:

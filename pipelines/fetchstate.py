@@ -4,12 +4,13 @@ It runs after StorePipeline, so the validators (ETag, Last-Modified) of a page a
 written only once its article is safely in the database: a crawl that dies between fetch
 and store leaves the old validators, and the next crawl fetches the page again instead of
 being told "not modified" about content it never saved. Re-crawls read this state in
-crawler/incremental.py.
+crawler/downloadermiddlewares/conditional.py.
 """
 from __future__ import annotations
 
 from scrapy.exceptions import NotConfigured
 
+from crawler.contracts import SEEN_URLS
 from crawler.items import ArticleItem
 from models import fetchstate
 from models.db import resolve_url, session_factory
@@ -24,10 +25,10 @@ class FetchStatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("NEWSDESK_STORE", True):
+        if not crawler.settings.getbool("NEWSDESK_STORE"):
             raise NotConfigured("NEWSDESK_STORE is off")
         return cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"),
-                   crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS", 30.0))
+                   crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS"))
 
     def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.http_status is None:
@@ -44,5 +45,5 @@ class FetchStatePipeline:
                 session, url, article_id=article_id, site_id=fetchstate.site_id_of(session, item.site),
                 status=item.http_status, etag=item.etag, last_modified=item.last_modified,
                 content_hash=item.content_hash, max_age_days=self.max_age_days)
-        self.stats.inc_value(f"newsdesk/seen_urls/{outcome}")
+        self.stats.inc_value(f"{SEEN_URLS}{outcome}")
         return item

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from scrapy.exceptions import DropItem
 
+from crawler.contracts import ARTICLES_DROPPED, COMMENTS_DROPPED, COMMENTS_ORPHANED
 from crawler.items import ArticleItem
 
 
@@ -15,10 +16,10 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, crawler.settings.getint("NEWSDESK_MIN_BODY_WORDS", 20))
+        return cls(crawler.stats, crawler.settings.getint("NEWSDESK_MIN_BODY_WORDS"))
 
     def drop(self, reason: str, item: ArticleItem):
-        self.stats.inc_value(f"newsdesk/articles_dropped/{reason}")
+        self.stats.inc_value(f"{ARTICLES_DROPPED}{reason}")
         raise DropItem(f"{reason}: {item.url}")
 
     def process_item(self, item):
@@ -40,7 +41,7 @@ class ValidatePipeline:
             elif not (comment.body_text or "").strip() and not comment.deleted:
                 reason = "empty_text"
             if reason:
-                self.stats.inc_value(f"newsdesk/comments_dropped/{reason}")
+                self.stats.inc_value(f"{COMMENTS_DROPPED}{reason}")
                 continue
             ids.add(comment.external_id)
             kept.append(comment)
@@ -48,7 +49,7 @@ class ValidatePipeline:
         fixed = []
         for comment in kept:
             if comment.parent_external_id and comment.parent_external_id not in ids:
-                self.stats.inc_value("newsdesk/comments_orphaned")
+                self.stats.inc_value(COMMENTS_ORPHANED)
                 comment = replace(comment, parent_external_id=None, depth=0)
             fixed.append(comment)
         return replace(item, comments=fixed) if fixed != item.comments else item

@@ -105,7 +105,7 @@ def demo_site():
 
 def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO):
     """Run the real `newsdesk` command (as `python -m crawler.cli`) in a child process."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -113,7 +113,7 @@ def run_newsdesk(*args: str, env: dict | None = None, timeout: float = 300, cwd:
 def start_newsdesk(*args: str, log: Path, env: dict | None = None, cwd: Path = REPO) -> subprocess.Popen:
     """Start the real `newsdesk` command in the background (a scheduler, a crawl to race or
     kill); its output goes to ``log``."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     with open(log, "w", encoding="utf-8") as out:
         return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=full_env,
                                 stdout=out, stderr=subprocess.STDOUT, text=True)

@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from models import repository
+from models import repository, runs
 
 REPO = Path(__file__).resolve().parents[1]
 # The shared seed article, copied verbatim (../shared/seed/000_d6af04d05aa44628.txt).
@@ -117,12 +117,12 @@ def seed_corpus(session) -> dict[str, int]:
     # An exact duplicate: the council story's print page, same content under another URL.
     council = dict(OTHER_ARTICLES[1], url=PRINT_URL, canonical_url=PRINT_URL)
     repository.save_article(session, planet, council, now=now)
-    run = repository.start_run(session, gold, now=utc(2016, 12, 10, 11, 0))
-    repository.finish_run(session, run, status="finished", finish_reason="finished",
+    run = runs.start_run(session, gold, now=utc(2016, 12, 10, 11, 0))
+    runs.finish_run(session, run, status="finished", finish_reason="finished",
                           counters={"pages_fetched": 12, "articles_new": 2, "comments_new": 6},
                           now=utc(2016, 12, 10, 11, 5))
-    run = repository.start_run(session, planet, now=utc(2016, 12, 10, 11, 10))
-    repository.finish_run(session, run, status="failed", finish_reason="closespider_errorcount",
+    run = runs.start_run(session, planet, now=utc(2016, 12, 10, 11, 10))
+    runs.finish_run(session, run, status="failed", finish_reason="closespider_errorcount",
                           counters={"pages_fetched": 3, "articles_new": 3, "errors": 5},
                           now=utc(2016, 12, 10, 11, 12))
     return ids

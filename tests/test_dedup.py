@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from conftest import REPO, run_newsdesk
 from crawler.fingerprint import CanonicalRequestFingerprinter
 from crawler.items import ArticleItem
+from crawler.runner import newsdesk_settings
 from crawler.sites import ConfigError, load_sites
 from crawler.urls import canonical_for_page, canonical_url
 from models.db import get_engine, resolve_url, session_factory, upgrade
-from models.neardup import ArticleLsh, ArticleSignature, duplicate_groups
-from models.tables import Article, ArticleUrl, ArticleVersion
+from models.neardup import duplicate_groups
+from models.tables import Article, ArticleLsh, ArticleSignature, ArticleUrl, ArticleVersion
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -157,7 +158,7 @@ class Pipelines:
         from pipelines.store import StorePipeline
         from pipelines.validate import ValidatePipeline
 
-        self.crawler = get_crawler(settings_dict={"NEWSDESK_DATABASE_URL": url, **settings})
+        self.crawler = get_crawler(settings_dict=newsdesk_settings(NEWSDESK_DATABASE_URL=url, **settings))
         self.crawler.stats.open_spider()
         self.stages = [c.from_crawler(self.crawler) for c in (ValidatePipeline, CleanPipeline, DedupPipeline,
                                                                StorePipeline)]

@@ -65,7 +65,7 @@ def sites_file(tmp_path, site) -> str:
 
 
 def start_workers(site, db: str, redis_url: str, prefix: str, sites: str) -> list[subprocess.Popen]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_PROGRESS": "log", "NEWSDESK_DEMO_URL": site.url,
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSDESK_DEMO_URL": site.url,
            "NEWSDESK_REDIS_PREFIX": prefix, "NEWSDESK_SITES": sites}
     commands = [
         [sys.executable, "-m", "crawler.cli", "crawl", "demo", "--db", db, "--redis", redis_url],
@@ -194,12 +194,15 @@ def test_concurrent_writers_store_each_article_once(pg_url):
 
     from models import repository
     from models.db import get_engine, session_factory, upgrade
+    from crawler.runner import newsdesk_settings
     from models.neardup import DatabaseNearDuplicateIndex
     from pipelines.dedup import MinHashSigner
     from storage_corpus import article, comment, utc
 
     upgrade(pg_url)
-    sessions, index, signer = session_factory(pg_url), DatabaseNearDuplicateIndex(), MinHashSigner()
+    settings = newsdesk_settings()
+    sessions = session_factory(pg_url)
+    index, signer = DatabaseNearDuplicateIndex.from_settings(settings), MinHashSigner.from_settings(settings)
     words = "the council met on tuesday to debate the harbour budget and the library hours".split()
 
     def body(i: int) -> str:

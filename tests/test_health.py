@@ -267,7 +267,7 @@ def test_stalled_crawl_trips_the_stall_monitor(tmp_path, receivers):
 def test_scheduled_site_that_has_not_run_is_overdue(tmp_path, receivers):
     from datetime import datetime, timedelta, timezone
 
-    from models import repository
+    from models import repository, runs
     from models.db import resolve_url, session_factory, upgrade
 
     webhook, _ = receivers
@@ -275,8 +275,8 @@ def test_scheduled_site_that_has_not_run_is_overdue(tmp_path, receivers):
     upgrade(url)
     with session_factory(url).begin() as session:  # one run, three hours ago; the schedule is every 30 min
         site_id = repository.ensure_site(session, "demo", "http://127.0.0.1/")
-        run_id = repository.start_run(session, site_id, datetime.now(timezone.utc) - timedelta(hours=3), origin="schedule")
-        repository.finish_run(session, run_id, status="finished", finish_reason="finished", counters={})
+        run_id = runs.start_run(session, site_id, datetime.now(timezone.utc) - timedelta(hours=3), origin="schedule")
+        runs.finish_run(session, run_id, status="finished", finish_reason="finished", counters={})
     toml = sites_file(tmp_path, "overdue_minutes = 60")
     env = {"NEWSDESK_ALERT_WEBHOOK": webhook.url, "NEWSDESK_DEMO_URL": "http://127.0.0.1:9"}
     before = len(webhook.payloads)
@@ -337,14 +337,14 @@ def test_undeliverable_alerts_are_logged_by_host_without_credentials(caplog):
 
 
 def test_health_records_and_problems_on_postgresql(pg_url):
-    from models import health, repository
+    from models import health, repository, runs
     from models.db import session_factory, upgrade
 
     upgrade(pg_url)
     with session_factory(pg_url).begin() as session:
         site_id = repository.ensure_site(session, "demo", "http://127.0.0.1/")
-        run_id = repository.start_run(session, site_id, origin="crawl")
-        repository.finish_run(session, run_id, status="degraded", finish_reason="finished", counters={},
+        run_id = runs.start_run(session, site_id, origin="crawl")
+        runs.finish_run(session, run_id, status="degraded", finish_reason="finished", counters={},
                               message="site 'demo' degraded: authors coverage 0%")
         health.record_run_health(session, run_id, site_id, {"articles": 10, "authors_coverage": 0.0, "requests": 40,
                                                             "reasons": {"errors/timeout": 2}, "rules": {"body": 0.5}},

@@ -1,7 +1,7 @@
 """newsdesk cron: crontab lines for the system's cron, one per site with a schedule.
 
 Each line runs `newsdesk crawl SITE` with the same database and sites file; the crawl
-lock (crawler/crawllock.py) protects these runs like any other, so a cron line and a
+lock (crawler/extensions/crawllock.py) protects these runs like any other, so a cron line and a
 running `newsdesk schedule` never crawl one site at once.
 """
 from __future__ import annotations

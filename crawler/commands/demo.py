@@ -24,7 +24,7 @@ def print_summary(db_url: str, outcome: CrawlOutcome, site: str | None = None) -
 
     from models import queries
     from models.db import session_factory
-    from models.repository import RUN_COUNTERS
+    from models.runs import RUN_COUNTERS
 
     console = Console()
     with session_factory(db_url)() as session:

@@ -1,0 +1,1 @@
+"""Extensions: crawl-wide components connected to signals (see settings.EXTENSIONS)."""

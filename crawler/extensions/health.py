@@ -8,7 +8,7 @@
   suites against the site's recent runs, stores the figures in ``run_health``, opens and
   clears the site's problems in ``health_problems`` and sends one alert for what changed. A
   run that failed a monitor is recorded ``degraded`` with the monitors' messages (stats
-  ``newsdesk/health/message``, read when the run's row is closed).
+  ``newsdesk/health/message``, read when crawler/extensions/runs.py closes the run's row).
 
 It must close before the crawl's run row is written: it is listed before the run bookkeeping
 in EXTENSIONS, and signal handlers run in the order components were made.
@@ -24,6 +24,9 @@ from scrapy.utils.misc import load_object
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task, threads
 
+from ..contracts import (
+    ARTICLES_NEW, CRAWL_RUN_ID, HEALTH, HEALTH_MESSAGE, HEALTH_PROBLEMS, HEALTH_STALLED, START_FAILURES,
+)
 from ..items import ArticleItem
 from ..monitors.alerts import AlertConfigError, Alerts
 from ..monitors.figures import count_article, run_figures
@@ -111,7 +114,7 @@ class HealthExtension:
             return None
         self.stall_announced = True
         logger.error("site %r: %s", self.context.site, message)
-        self.stats.set_value("newsdesk/health/stalled", message)
+        self.stats.set_value(HEALTH_STALLED, message)
         change = self._update_problems({"stalled": message}, judged=set())
         return self._announce(change)
 
@@ -120,16 +123,16 @@ class HealthExtension:
     def spider_closed(self, spider, reason):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        run_id = self.stats.get_value("newsdesk/crawl_run_id")
+        run_id = self.stats.get_value(CRAWL_RUN_ID)
         if self.context is None or run_id is None or reason == "locked":
             return None
         from models import health
 
         h = self.context
         h.figures = run_figures(self.stats.get_stats())
-        h.articles_new = self.stats.get_value("newsdesk/articles_new", 0)
+        h.articles_new = self.stats.get_value(ARTICLES_NEW, 0)
         judged = reason in JUDGED_REASONS and h.thresholds.enabled and not (
-            self.stats.get_value("newsdesk/start_failures") and not self.stats.get_value("response_received_count"))
+            self.stats.get_value(START_FAILURES) and not self.stats.get_value("response_received_count"))
         try:
             with self._sessions().begin() as session:
                 h.history = health.recent_runs(session, h.site, limit=max(h.thresholds.history_runs * 3, 10),
@@ -144,8 +147,8 @@ class HealthExtension:
         problems = dict(h.problems)
         if problems:
             message = f"site {h.site!r} degraded: " + "; ".join(dict.fromkeys(problems.values()))
-            self.stats.set_value("newsdesk/health/message", message)
-            self.stats.set_value("newsdesk/health/problems", sorted(problems))
+            self.stats.set_value(HEALTH_MESSAGE, message)
+            self.stats.set_value(HEALTH_PROBLEMS, sorted(problems))
             logger.warning(message)
         try:
             with self._sessions().begin() as session:
@@ -174,7 +177,7 @@ class HealthExtension:
         try:
             with self._sessions().begin() as session:
                 return health.update_problems(session, self.context.site, found, judged=judged,
-                                              run_id=run_id or self.stats.get_value("newsdesk/crawl_run_id"))
+                                              run_id=run_id or self.stats.get_value(CRAWL_RUN_ID))
         except SQLAlchemyError as exc:
             logger.error("could not record the site's health problems: %s", exc)
             return None
@@ -189,9 +192,9 @@ class HealthExtension:
 
         def delivered(failures):
             if failures:
-                self.stats.inc_value("newsdesk/health/alerts_failed", len(failures))
+                self.stats.inc_value(HEALTH + "alerts_failed", len(failures))
             else:
-                self.stats.inc_value("newsdesk/health/alerts_sent")
+                self.stats.inc_value(HEALTH + "alerts_sent")
 
         # In a thread: an SMTP server or webhook that is slow to answer must not block the reactor.
         return threads.deferToThread(self.alerts.send, change).addCallback(delivered)

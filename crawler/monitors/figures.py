@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ..contracts import ARTICLE_PAGES, COMMENT_THREADS_FAILED, ERRORS, HEALTH, LISTINGS, PREFIX, SKIPPED, total
 from .thresholds import COVERAGE_FIELDS
 
 # ArticleItem attribute of each measured field.
@@ -16,12 +17,12 @@ ITEM_FIELDS = {"title": "title", "authors": "authors", "published": "published_a
 
 def count_article(stats, item) -> None:
     """One stored article: which fields it has, and its comments."""
-    stats.inc_value("newsdesk/health/articles")
+    stats.inc_value(HEALTH + "articles")
     for name, attr in ITEM_FIELDS.items():
         value = getattr(item, attr, None)
         if value not in (None, "", [], ()):
-            stats.inc_value(f"newsdesk/health/with_{name}")
-    stats.inc_value("newsdesk/health/comments", len(item.comments or ()))
+            stats.inc_value(f"{HEALTH}with_{name}")
+    stats.inc_value(HEALTH + "comments", len(item.comments or ()))
 
 
 RULE_FIELDS = ("title", "authors", "published", "section", "body")
@@ -34,33 +35,29 @@ def count_rule_hits(stats, page) -> None:
     for name in RULE_FIELDS:
         selector = getattr(page.rules, name, None)
         if selector:
-            stats.inc_value(f"newsdesk/health/rule_pages/{name}")
+            stats.inc_value(f"{HEALTH}rule_pages/{name}")
             if page.tree.cssselect(selector):
-                stats.inc_value(f"newsdesk/health/rule_hits/{name}")
-
-
-def _total(stats: dict, prefix: str) -> int:
-    return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+                stats.inc_value(f"{HEALTH}rule_hits/{name}")
 
 
 def run_figures(stats: dict, now: datetime | None = None) -> dict:
     """The run_health columns of one run (shares are None where there is nothing to divide)."""
-    articles = stats.get("newsdesk/health/articles", 0)
+    articles = stats.get(HEALTH + "articles", 0)
     figures: dict = {"articles": articles}
     for name in COVERAGE_FIELDS:
-        figures[f"{name}_coverage"] = stats.get(f"newsdesk/health/with_{name}", 0) / articles if articles else None
-    figures["comments_per_article"] = stats.get("newsdesk/health/comments", 0) / articles if articles else None
-    figures["comment_threads_failed"] = stats.get("newsdesk/comment_threads_failed", 0)
-    classified = stats.get("newsdesk/article_pages", 0) + stats.get("newsdesk/listings", 0)
-    figures["article_share"] = stats.get("newsdesk/article_pages", 0) / classified if classified else None
+        figures[f"{name}_coverage"] = stats.get(f"{HEALTH}with_{name}", 0) / articles if articles else None
+    figures["comments_per_article"] = stats.get(HEALTH + "comments", 0) / articles if articles else None
+    figures["comment_threads_failed"] = stats.get(COMMENT_THREADS_FAILED, 0)
+    classified = stats.get(ARTICLE_PAGES, 0) + stats.get(LISTINGS, 0)
+    figures["article_share"] = stats.get(ARTICLE_PAGES, 0) / classified if classified else None
     requests = stats.get("downloader/request_count", 0)
     figures["requests"] = requests
-    figures["error_rate"] = _total(stats, "newsdesk/errors/") / requests if requests else None
-    figures["skip_rate"] = _total(stats, "newsdesk/skipped/") / requests if requests else None
-    figures["reasons"] = {k[len("newsdesk/"):]: v for k, v in sorted(stats.items())
-                          if k.startswith(("newsdesk/errors/", "newsdesk/skipped/")) and isinstance(v, int)}
-    figures["rules"] = {k.rsplit("/", 1)[1]: stats.get(f"newsdesk/health/rule_hits/{k.rsplit('/', 1)[1]}", 0) / v
-                        for k, v in sorted(stats.items()) if k.startswith("newsdesk/health/rule_pages/") and v}
+    figures["error_rate"] = total(stats, ERRORS) / requests if requests else None
+    figures["skip_rate"] = total(stats, SKIPPED) / requests if requests else None
+    figures["reasons"] = {k[len(PREFIX):]: v for k, v in sorted(stats.items())
+                          if k.startswith((ERRORS, SKIPPED)) and isinstance(v, int)}
+    figures["rules"] = {k.rsplit("/", 1)[1]: stats.get(f"{HEALTH}rule_hits/{k.rsplit('/', 1)[1]}", 0) / v
+                        for k, v in sorted(stats.items()) if k.startswith(f"{HEALTH}rule_pages/") and v}
     started = stats.get("start_time")
     elapsed = stats.get("elapsed_time_seconds")
     if elapsed is None and isinstance(started, datetime):

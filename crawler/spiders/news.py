@@ -23,9 +23,23 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from ..charset import page_encoding
+from ..contracts import (
+    ARTICLE_PAGES,
+    COMMENT_PAGES,
+    COMMENT_THREADS_FAILED,
+    CONFIG_ERROR,
+    DISCOVERY_FAILURES,
+    ERRORS,
+    FEEDS,
+    LISTINGS,
+    SITEMAPS,
+    SKIPPED,
+    START_FAILURES,
+    Kind,
+)
 from ..extract import NotAnArticle, looks_like_article, parse_article
 from ..extract.page import Page
-from ..charset import page_encoding
 from ..monitors.figures import count_rule_hits
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import canonical_for_page, canonical_url, tracking_params
@@ -98,24 +112,24 @@ class NewsSpider(scrapy.Spider):
     async def start(self):
         if self.config_error:
             self.logger.error("configuration error: %s", self.config_error)
-            self.crawler.stats.set_value("newsdesk/config_error", self.config_error)
+            self.crawler.stats.set_value(CONFIG_ERROR, self.config_error)
             raise CloseSpider("config_error")
         cfg = self.site_config
         for url in cfg.start_urls:
             yield scrapy.Request(url, callback=self.parse_page, errback=self.start_failed,
-                                 meta={"kind": "start"}, priority=5)
+                                 meta={"kind": Kind.START}, priority=5)
         for url in cfg.feeds:
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.start_failed,
-                                 meta={"kind": "feed"}, priority=20)
+                                 meta={"kind": Kind.FEED}, priority=20)
         for url in cfg.sitemaps:
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.start_failed,
-                                 meta={"kind": "sitemap"}, priority=15)
+                                 meta={"kind": Kind.SITEMAP}, priority=15)
         if cfg.robots_sitemaps:
             roots = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/robots.txt"
                      for u in cfg.start_urls + cfg.feeds}
             for url in sorted(roots):
                 yield scrapy.Request(url, callback=self.parse_robots, errback=self.ignore_failure,
-                                     meta={"kind": "robots", "dont_obey_robotstxt": True}, priority=25)
+                                     meta={"kind": Kind.ROBOTS, "dont_obey_robotstxt": True}, priority=25)
 
     def start_failed(self, failure):
         request = failure.request
@@ -123,11 +137,11 @@ class NewsSpider(scrapy.Spider):
         if response := getattr(failure.value, "response", None):
             reason = f"HTTP {response.status}"
         self.start_failures.append(f"{request.url}: {reason}")
-        self.crawler.stats.inc_value("newsdesk/start_failures")
+        self.crawler.stats.inc_value(START_FAILURES)
         self.logger.error("cannot fetch start URL %s: %s", request.url, reason)
 
     def ignore_failure(self, failure):
-        self.crawler.stats.inc_value(f"newsdesk/discovery_failures/{failure.request.meta.get('kind')}")
+        self.crawler.stats.inc_value(DISCOVERY_FAILURES + str(failure.request.meta.get("kind")))
 
     @property
     def extra_tracking(self) -> frozenset[str]:
@@ -156,17 +170,17 @@ class NewsSpider(scrapy.Spider):
             return None
         verdict = self.is_article_url(url)
         if verdict is True:
-            return scrapy.Request(url, callback=self.parse_article, meta={"kind": "article", "source": source},
+            return scrapy.Request(url, callback=self.parse_article, meta={"kind": Kind.ARTICLE, "source": source},
                                   priority=10 + priority)
         if verdict is False and not self.site_config.follow_links:
             return None
-        return scrapy.Request(url, callback=self.parse_page, meta={"kind": "page", "source": source},
+        return scrapy.Request(url, callback=self.parse_page, meta={"kind": Kind.PAGE, "source": source},
                               priority=priority)
 
     def parse_robots(self, response):
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.ignore_failure,
-                                 meta={"kind": "sitemap"}, priority=15)
+                                 meta={"kind": Kind.SITEMAP}, priority=15)
 
     def parse_sitemap(self, response):
         body = response.body
@@ -174,19 +188,19 @@ class NewsSpider(scrapy.Spider):
             try:
                 body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
             except OSError:
-                self.crawler.stats.inc_value("newsdesk/skipped/bad_sitemap")
+                self.crawler.stats.inc_value(SKIPPED + "bad_sitemap")
                 return
         try:
             sitemap = Sitemap(body)
         except Exception:  # lxml raises several types on garbage; the reason is what counts
-            self.crawler.stats.inc_value("newsdesk/skipped/bad_sitemap")
+            self.crawler.stats.inc_value(SKIPPED + "bad_sitemap")
             self.logger.warning("not a sitemap: %s", response.url)
             return
-        self.crawler.stats.inc_value("newsdesk/sitemaps")
+        self.crawler.stats.inc_value(SITEMAPS)
         if sitemap.type == "sitemapindex":
             for entry in sitemap:
                 yield scrapy.Request(entry["loc"], callback=self.parse_sitemap, errback=self.ignore_failure,
-                                     meta={"kind": "sitemap"}, priority=15)
+                                     meta={"kind": Kind.SITEMAP}, priority=15)
             return
         entries = [e for e in sitemap if e.get("loc")]
         # Newest first: a re-crawl reaches new articles before old ones.
@@ -202,9 +216,9 @@ class NewsSpider(scrapy.Spider):
         except etree.XMLSyntaxError:
             root = None
         if root is None:
-            self.crawler.stats.inc_value("newsdesk/skipped/bad_feed")
+            self.crawler.stats.inc_value(SKIPPED + "bad_feed")
             return
-        self.crawler.stats.inc_value("newsdesk/feeds")
+        self.crawler.stats.inc_value(FEEDS)
         links = root.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']"
                            "[not(@rel) or @rel='alternate']/@href")
         for link in links:
@@ -223,13 +237,13 @@ class NewsSpider(scrapy.Spider):
             url = response.urljoin(href)
             if not _COMMENT_PAGE.search(url) and "/comments/feed" not in url:
                 yield scrapy.Request(url, callback=self.parse_feed, errback=self.ignore_failure,
-                                     meta={"kind": "feed"}, priority=20)
+                                     meta={"kind": Kind.FEED}, priority=20)
 
     # --- pages ---------------------------------------------------------------------------
 
     def page_from(self, response) -> Page | None:
         if not isinstance(response, HtmlResponse):  # JSON, XML, text and binary are no page to read
-            self.crawler.stats.inc_value("newsdesk/skipped/not_html")
+            self.crawler.stats.inc_value(SKIPPED + "not_html")
             self.logger.info("skipped %s: not HTML (%s)", response.url,
                              response.headers.get("Content-Type", b"?").decode("latin-1"))
             return None
@@ -237,7 +251,7 @@ class NewsSpider(scrapy.Spider):
             return Page.parse(response.body, response.url, rules=self.site_config.rules,
                               encoding=page_encoding(response), fetched_at=datetime.now(timezone.utc))
         except NotAnArticle as exc:
-            self.crawler.stats.inc_value(f"newsdesk/skipped/{_reason_key(exc)}")
+            self.crawler.stats.inc_value(f"{SKIPPED}{_reason_key(exc)}")
             self.logger.info("skipped %s: %s", response.url, exc)
             return None
 
@@ -248,13 +262,13 @@ class NewsSpider(scrapy.Spider):
             return
         yield from self.follow_links(response)
         if self.is_article_url(response.url) is False:
-            self.crawler.stats.inc_value("newsdesk/listings")
+            self.crawler.stats.inc_value(LISTINGS)
             return
         is_article, _ = looks_like_article(page)
         if is_article:
             yield from self.article_from(page, response)
         else:
-            self.crawler.stats.inc_value("newsdesk/listings")
+            self.crawler.stats.inc_value(LISTINGS)
 
     def parse_article(self, response):
         page = self.page_from(response)
@@ -268,11 +282,11 @@ class NewsSpider(scrapy.Spider):
         try:
             item = parse_article(page, site=self.site_name, with_comments=False)
         except NotAnArticle as exc:
-            stats.inc_value(f"newsdesk/skipped/{_reason_key(exc)}")
+            stats.inc_value(f"{SKIPPED}{_reason_key(exc)}")
             self.logger.info("not an article: %s (%s)", response.url, exc)
             return
         except Exception as exc:  # a bug or a page nobody foresaw: count it, keep crawling
-            stats.inc_value("newsdesk/errors/extraction")
+            stats.inc_value(ERRORS + "extraction")
             self.logger.exception("extraction failed on %s: %s", response.url, exc)
             return
         # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
@@ -282,7 +296,7 @@ class NewsSpider(scrapy.Spider):
             trailing_slash=self.site_config.trailing_slash))
         item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
-        stats.inc_value("newsdesk/article_pages")
+        stats.inc_value(ARTICLE_PAGES)
         count_rule_hits(stats, page)  # site health: does each site rule still match (crawler/monitors)
         if extract_comments is None:
             yield item
@@ -331,13 +345,13 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(req.url, headers=req.headers or None, callback=self.parse_comments,
                                  errback=self.comments_failed, dont_filter=True, priority=30,
                                  cb_kwargs={"state": state, "kind": req.kind},
-                                 meta={"kind": "comments", "dont_obey_robotstxt": req.offsite,
+                                 meta={"kind": Kind.COMMENTS, "dont_obey_robotstxt": req.offsite,
                                        "allow_offsite": req.offsite})
             return
         yield self._finish_article(state)
 
     def parse_comments(self, response, state, kind):
-        self.crawler.stats.inc_value("newsdesk/comment_pages")
+        self.crawler.stats.inc_value(COMMENT_PAGES)
         if kind == "page":
             page = self.page_from(response)
             thread = self._safe(lambda: extract_comments(page, self.comment_endpoints), state) if page else None
@@ -365,9 +379,9 @@ class NewsSpider(scrapy.Spider):
         reported = next((t.reported_count for t in state["threads"] if t.reported_count is not None), None)
         errors = list(dict.fromkeys(state["errors"]))
         for reason in errors:
-            self.crawler.stats.inc_value(f"newsdesk/comment_threads_failed/{_reason_key(reason)}")
+            self.crawler.stats.inc_value(f"{COMMENT_THREADS_FAILED}/{_reason_key(reason)}")
         if errors:  # threads, not reasons: one thread may fail for two reasons
-            self.crawler.stats.inc_value("newsdesk/comment_threads_failed")
+            self.crawler.stats.inc_value(COMMENT_THREADS_FAILED)
         complete = not errors and all(t.complete for t in state["threads"])
         return replace(item, comments=comments, comment_count_reported=reported,
                        comments_complete=complete, comment_errors=errors)

@@ -2,11 +2,8 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import models.tables  # noqa: F401  (every table, registered on Base.metadata)
 from models.base import Base
-import models.tables  # noqa: F401  (registers the tables on Base.metadata)
-import models.neardup  # noqa: F401  (the near-duplicate index tables, migration 0003)
-import models.fetchstate  # noqa: F401  (seen_urls, migration 0004)
-import models.crawllock  # noqa: F401  (crawl_locks, migration 0004)
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Iterable
 
+from ... import settings as defaults
 from ...items import CommentItem
 
 
@@ -41,16 +42,15 @@ class CommentEndpoints:
     """Where third-party comment services are fetched from (settings, so tests can point
     them at 127.0.0.1)."""
 
-    disqus_embed: str = "https://disqus.com/embed/comments/"
-    disqus_api: str = "https://disqus.com/api/3.0/"
-    disqus_api_key: str = ""
+    # Outside a crawl (newsdesk extract, tests), the defaults of crawler/settings.py.
+    disqus_embed: str = defaults.NEWSDESK_DISQUS_EMBED_URL
+    disqus_api: str = defaults.NEWSDESK_DISQUS_API_URL
+    disqus_api_key: str = defaults.NEWSDESK_DISQUS_API_KEY
 
     @classmethod
     def from_settings(cls, settings) -> "CommentEndpoints":
-        default = cls()
-        return cls(disqus_embed=settings.get("NEWSDESK_DISQUS_EMBED_URL") or default.disqus_embed,
-                   disqus_api=settings.get("NEWSDESK_DISQUS_API_URL") or default.disqus_api,
-                   disqus_api_key=settings.get("NEWSDESK_DISQUS_API_KEY") or "")
+        return cls(disqus_embed=settings.get("NEWSDESK_DISQUS_EMBED_URL"), disqus_api=settings.get("NEWSDESK_DISQUS_API_URL"),
+                   disqus_api_key=settings.get("NEWSDESK_DISQUS_API_KEY"))
 
 
 class StableIds:

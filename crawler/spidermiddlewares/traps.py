@@ -21,10 +21,12 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
 
+from ..contracts import CRAWLER_TRAPS, SKIPPED, Kind
+
 logger = logging.getLogger("newsdesk.traps")
 
 _DIGITS = re.compile(r"\d+")
-JUDGED_KINDS = ("start", "page")  # listings and unknown pages; articles, feeds and sitemaps are never traps
+JUDGED_KINDS = (Kind.START, Kind.PAGE)  # listings and unknown pages; articles, feeds and sitemaps are never traps
 
 
 def url_template(url: str) -> str:
@@ -45,7 +47,7 @@ class CrawlerTrapMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        limit = crawler.settings.getint("NEWSDESK_TRAP_LIMIT", 20)
+        limit = crawler.settings.getint("NEWSDESK_TRAP_LIMIT")
         if limit <= 0:
             raise NotConfigured("NEWSDESK_TRAP_LIMIT is 0")
         return cls(crawler, limit)
@@ -70,7 +72,7 @@ class CrawlerTrapMiddleware:
         fingerprint = self.crawler.request_fingerprinter.fingerprint
         new = set()
         for request in requests:
-            if request.meta.get("kind") == "comments":  # a thread's pages belong to its article
+            if request.meta.get("kind") == Kind.COMMENTS:  # a thread's pages belong to its article
                 continue
             fp = fingerprint(request)
             if fp not in self.seen:
@@ -85,17 +87,17 @@ class CrawlerTrapMiddleware:
         self.barren[template] = self.barren.get(template, 0) + 1
         if self.barren[template] >= self.limit and template not in self.trapped:
             self.trapped.add(template)
-            self.stats.inc_value("newsdesk/crawler_traps")
+            self.stats.inc_value(CRAWLER_TRAPS)
             logger.warning("crawler trap: %d pages like %s yielded no new article; not following that URL "
                            "pattern further (NEWSDESK_TRAP_LIMIT=%d)", self.barren[template], response.url,
                            self.limit)
 
     def _is_new_article(self, template: str, page_url: str, request: Request) -> bool:
-        if request.meta.get("kind") == "article":
+        if request.meta.get("kind") == Kind.ARTICLE:
             return True
         spider = self.crawler.spider
         has_patterns = bool(getattr(getattr(spider, "site_config", None), "article_patterns", ()))
-        return (not has_patterns and request.meta.get("kind") == "page"
+        return (not has_patterns and request.meta.get("kind") == Kind.PAGE
                 and urlsplit(request.url).netloc == urlsplit(page_url).netloc
                 and url_template(request.url) != template)
 
@@ -105,6 +107,6 @@ class CrawlerTrapMiddleware:
         if url_template(obj.url) not in self.trapped:
             return False
         if is_new:
-            self.stats.inc_value("newsdesk/skipped/crawler_trap")
+            self.stats.inc_value(SKIPPED + "crawler_trap")
             logger.debug("not following %s: crawler trap", obj.url)
         return True

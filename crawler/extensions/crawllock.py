@@ -24,6 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import crawllock
 from models.db import resolve_url, session_factory
 
+from ..contracts import CRAWL_RUN_ID, ERRORS, LOCK_TAKEN_OVER, RUN_MESSAGE
+
 logger = logging.getLogger("newsdesk.lock")
 
 
@@ -39,22 +41,22 @@ class CrawlLockExtension:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        if not s.getbool("NEWSDESK_STORE", True):
+        if not s.getbool("NEWSDESK_STORE"):
             raise NotConfigured("no database: NEWSDESK_STORE is off")
-        if not s.getbool("NEWSDESK_LOCK_ENABLED", True):
+        if not s.getbool("NEWSDESK_LOCK_ENABLED"):
             raise NotConfigured("NEWSDESK_LOCK_ENABLED is off")
-        from .distributed import is_distributed
+        from ..addons.distributed import is_distributed
 
         if is_distributed(s):
             # Distributed mode: several workers crawl one site on purpose, sharing one queue.
             raise NotConfigured("distributed crawl: workers share the site through Redis")
-        ttl = s.getfloat("NEWSDESK_LOCK_TTL", 120.0)
+        ttl = s.getfloat("NEWSDESK_LOCK_TTL")
         # Renew well before expiry, so a busy reactor or a slow database write does not
         # let a live crawl's lock lapse.
-        heartbeat = min(s.getfloat("NEWSDESK_LOCK_HEARTBEAT", 20.0), ttl / 3)
-        origin = s.get("NEWSDESK_RUN_ORIGIN") or "scrapy"
+        heartbeat = min(s.getfloat("NEWSDESK_LOCK_HEARTBEAT"), ttl / 3)
+        origin = s.get("NEWSDESK_RUN_ORIGIN")
         ext = cls(crawler, s.get("NEWSDESK_DATABASE_URL"), ttl=ttl, heartbeat=heartbeat,
-                  wait=s.getfloat("NEWSDESK_LOCK_WAIT", 0.0), holder=HOLDERS.get(origin, origin))
+                  wait=s.getfloat("NEWSDESK_LOCK_WAIT"), holder=HOLDERS.get(origin, origin))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -86,14 +88,14 @@ class CrawlLockExtension:
     def try_acquire(self, site: str):
         with session_factory(self.url).begin() as session:
             return crawllock.try_acquire(session, site, holder=self.holder, ttl=self.ttl,
-                                         run_id=self.stats.get_value("newsdesk/crawl_run_id"))
+                                         run_id=self.stats.get_value(CRAWL_RUN_ID))
 
     def skip(self, site: str, holder: crawllock.LockHolder):
         message = f"site {site!r} is already being crawled by {holder.describe()}: this crawl is skipped"
         if not self.wait:
             message += " (set NEWSDESK_LOCK_WAIT=SECONDS, or --wait, to wait for it)"
         logger.warning(message)
-        self.stats.set_value("newsdesk/run_message", message)
+        self.stats.set_value(RUN_MESSAGE, message)
         raise CloseSpider("locked")
 
     def took_over(self, site: str, stale: crawllock.LockHolder):
@@ -101,14 +103,14 @@ class CrawlLockExtension:
             closed = crawllock.close_abandoned_run(session, stale)
         logger.warning("site %r: took over the lock left by %s, which expired%s", site, stale.describe(),
                        f"; its crawl run {closed} is recorded as abandoned" if closed else "")
-        self.stats.set_value("newsdesk/lock_taken_over", stale.describe())
+        self.stats.set_value(LOCK_TAKEN_OVER, stale.describe())
 
     def renew(self):
         try:
             with session_factory(self.url).begin() as session:
                 still_ours = crawllock.renew(session, self.lock, ttl=self.ttl)
         except SQLAlchemyError as exc:  # a busy or restarting database: the next beat tries again
-            self.stats.inc_value("newsdesk/errors/lock_heartbeat")
+            self.stats.inc_value(ERRORS + "lock_heartbeat")
             logger.warning("could not renew the crawl lock of %r: %s", self.lock.site, exc)
             return
         if not still_ours:
@@ -117,7 +119,7 @@ class CrawlLockExtension:
             message = (f"lost the crawl lock of site {self.lock.site!r} (not renewed within "
                        f"NEWSDESK_LOCK_TTL={self.ttl:g}s, and another crawl took it over)")
             logger.error(message)
-            self.stats.set_value("newsdesk/run_message", message)
+            self.stats.set_value(RUN_MESSAGE, message)
             self.lock = None
             self.loop.stop()
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="lock_lost"))

@@ -8,7 +8,7 @@ retry/reason_count/...), and two cases are not counted at all: "max redirections
 ends silently, and a redirect loop is dropped by the duplicate filter as if the page had been
 crawled. These two middlewares only name the outcome:
 
-- ``RedirectGuardMiddleware`` (before RedirectMiddleware sees the response):
+- ``RedirectGuardMiddleware`` (redirects.py, before RedirectMiddleware sees the response):
   newsdesk/skipped/redirect_loop and newsdesk/skipped/too_many_redirects;
 - ``FailureReasonsMiddleware`` (after RetryMiddleware has given up): newsdesk/errors/timeout,
   .../connection_refused, .../dns, .../data_loss, .../download_failed, .../http_5xx codes;
@@ -21,15 +21,16 @@ fetch is not a page of the site. crawl_runs.errors is the sum of newsdesk/errors
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin
 
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
                                DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
 from twisted.internet import error as net
 
+from ..contracts import ERRORS, PREFIX, RECOVERED_AFTER_RETRY, SKIPPED, is_site_request
+
 logger = logging.getLogger("newsdesk.failures")
 
-REDIRECT_CODES = (301, 302, 303, 307, 308)
+# Reasons under newsdesk/ (crawler/contracts.py: ERRORS, SKIPPED).
 EXCEPTION_REASONS = (
     ((DownloadTimeoutError, net.TimeoutError, TimeoutError), "errors/timeout"),
     ((DownloadConnectionRefusedError, net.ConnectionRefusedError, ConnectionRefusedError), "errors/connection_refused"),
@@ -38,38 +39,6 @@ EXCEPTION_REASONS = (
     ((DownloadCancelledError,), "skipped/too_large"),  # DOWNLOAD_MAXSIZE is its only canceller in a crawl
     ((DownloadFailedError, net.ConnectError, net.ConnectionLost, net.ConnectionDone), "errors/download_failed"),
 )
-
-
-def _counted(request) -> bool:
-    return "kind" in request.meta
-
-
-class RedirectGuardMiddleware:
-    def __init__(self, stats, max_redirects: int):
-        self.stats, self.max_redirects = stats, max_redirects
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        enabled = crawler.settings.getbool("REDIRECT_ENABLED", True)
-        return cls(crawler.stats, crawler.settings.getint("REDIRECT_MAX_TIMES") if enabled else 0)
-
-    def process_response(self, request, response):
-        if (response.status not in REDIRECT_CODES or b"Location" not in response.headers
-                or not _counted(request) or request.meta.get("dont_redirect")):
-            return response
-        target = urljoin(request.url, response.headers[b"Location"].decode("latin-1"))
-        chain = [*request.meta.get("redirect_urls", []), request.url]
-        if target in chain:
-            self._skip("redirect_loop", request, " -> ".join([*chain, target]))
-        # The same test RedirectMiddleware makes before it gives up with "max redirections reached".
-        if request.meta.get("redirect_times", 0) + 1 > self.max_redirects:
-            self._skip("too_many_redirects", request, f"more than {self.max_redirects} redirects from {chain[0]}")
-        return response
-
-    def _skip(self, reason: str, request, detail: str):
-        self.stats.inc_value(f"newsdesk/skipped/{reason}")
-        logger.warning("skipped %s: %s (%s)", request.url, reason.replace("_", " "), detail)
-        raise IgnoreRequest(reason)
 
 
 class FailureReasonsMiddleware:
@@ -81,21 +50,21 @@ class FailureReasonsMiddleware:
         return cls(crawler.stats)
 
     def process_response(self, request, response):
-        if not _counted(request):
+        if not is_site_request(request):
             return response
         if response.status >= 500:
-            self.stats.inc_value(f"newsdesk/errors/http_{response.status}")
+            self.stats.inc_value(f"{ERRORS}http_{response.status}")
         elif response.status >= 400:
-            self.stats.inc_value(f"newsdesk/skipped/http_{response.status}")
+            self.stats.inc_value(f"{SKIPPED}http_{response.status}")
         elif request.meta.get("retry_times"):
-            self.stats.inc_value("newsdesk/recovered_after_retry")
+            self.stats.inc_value(RECOVERED_AFTER_RETRY)
         return response
 
     def process_exception(self, request, exception):
-        if not _counted(request) or isinstance(exception, IgnoreRequest):
+        if not is_site_request(request) or isinstance(exception, IgnoreRequest):
             return None
         reason = next((name for types, name in EXCEPTION_REASONS if isinstance(exception, types)),
                       "errors/download_failed")
-        self.stats.inc_value(f"newsdesk/{reason}")
+        self.stats.inc_value(PREFIX + reason)
         logger.debug("gave up on %s: %s (%s)", request.url, reason, exception)
         return None

@@ -50,7 +50,7 @@ def is_distributed(settings) -> bool:
 
 def redis_prefix(settings, site: str) -> str:
     # scrapy-redis formats its keys with ``key % {"spider": ...}``: a literal % must be doubled.
-    prefix = settings.get("NEWSDESK_REDIS_PREFIX") or "newsdesk"
+    prefix = settings.get("NEWSDESK_REDIS_PREFIX")
     return f"{prefix}:{site}".replace("%", "%%")
 
 
@@ -97,8 +97,8 @@ class DistributedCrawl:
         site = getattr(spider, "site_name", None) or spider.name
         prefix = redis_prefix(settings, site)
         for name, value in {
-            "SCHEDULER": "crawler.distributed.SharedScheduler",
-            "DUPEFILTER_CLASS": "crawler.distributed.CanonicalRedisDupeFilter",
+            "SCHEDULER": "crawler.addons.distributed.SharedScheduler",
+            "DUPEFILTER_CLASS": "crawler.addons.distributed.CanonicalRedisDupeFilter",
             # Never flush on close: another worker may still be using the queue; the last
             # worker of a finished crawl clears the keys instead (SharedScheduler.close).
             "SCHEDULER_PERSIST": True,
@@ -152,8 +152,8 @@ class SharedScheduler(RedisScheduler):
         # warning per crawl): its counters are kept in enqueue_request/next_request below.
         scheduler.stats = None
         scheduler.workers_key = settings.get("NEWSDESK_REDIS_WORKERS_KEY").replace("%%", "%")
-        scheduler.worker_timeout = settings.getfloat("NEWSDESK_REDIS_WORKER_TIMEOUT", 60.0)
-        scheduler.poll_interval = settings.getfloat("NEWSDESK_REDIS_POLL_INTERVAL", 0.5)
+        scheduler.worker_timeout = settings.getfloat("NEWSDESK_REDIS_WORKER_TIMEOUT")
+        scheduler.poll_interval = settings.getfloat("NEWSDESK_REDIS_POLL_INTERVAL")
         scheduler.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         scheduler.state = cls.BUSY
         scheduler.claimed = []  # popped from the shared queue by the poller, not yet downloaded

@@ -4,10 +4,10 @@ What a re-crawl knows about each article URL (its validators, when it was last f
 and checked) lives in ``seen_urls`` (models/fetchstate.py), written by
 pipelines/fetchstate.py once the article is stored. Two small components read it:
 
-- ``RecrawlOrderMiddleware`` (spider middleware), on the requests a page yields: known
+- ``RecrawlOrderMiddleware`` (spider middleware, this module), on the requests a page yields: known
   article URLs queue behind new ones, and with ``NEWSDESK_REFETCH_AFTER_HOURS`` a known
   article checked less than that long ago is not requested at all.
-- ``ConditionalRequestsMiddleware`` (downloader middleware): a known article page is
+- ``ConditionalRequestsMiddleware`` (downloader middleware, crawler/downloadermiddlewares/conditional.py): a known article page is
   requested with ``If-None-Match``/``If-Modified-Since``; a 304 counts the article as
   unchanged, refreshes its ``last_seen_at`` and ends there (no extraction, no comment
   pages). Articles published within the site's ``revisit_days`` are fetched in full, since
@@ -24,32 +24,28 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from models import fetchstate
 from models.db import resolve_url, session_factory
 
-from .urls import canonical_url
+from ..contracts import ARTICLE_KINDS, RECRAWL
+from ..urls import canonical_url
 
 logger = logging.getLogger("newsdesk.incremental")
 
-# Requests that may be answered from what is known: article pages reached by a link, a
-# feed or a sitemap. Start pages, listings by kind, feeds, sitemaps, robots.txt and comment
-# pages are always fetched in full.
-ARTICLE_KINDS = ("article", "page")
-CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
-
 
 def _enabled(settings) -> bool:
-    return settings.getbool("NEWSDESK_STORE", True) and settings.getbool("NEWSDESK_INCREMENTAL", True)
+    return settings.getbool("NEWSDESK_STORE") and settings.getbool("NEWSDESK_INCREMENTAL")
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _SeenUrls:
-    """Shared by both middlewares: the database and the URL key (the spider's canonical form)."""
+class SeenUrls:
+    """Shared by both middlewares: the database and the URL key (the spider's canonical form).
+    ConditionalRequestsMiddleware imports it from here."""
 
     def __init__(self, crawler):
         if not _enabled(crawler.settings):
@@ -57,7 +53,7 @@ class _SeenUrls:
         self.crawler = crawler
         self.stats = crawler.stats
         self.sessions = session_factory(resolve_url(crawler.settings.get("NEWSDESK_DATABASE_URL")))
-        self.max_age_days = crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS", 30.0)
+        self.max_age_days = crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS")
 
     def key(self, url: str) -> str:
         spider = self.crawler.spider
@@ -71,64 +67,11 @@ class _SeenUrls:
         return cfg.revisit_days if cfg is not None else 7.0
 
 
-class ConditionalRequestsMiddleware(_SeenUrls):
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_request(self, request: Request):
-        # A redirect copies the headers and meta of the request it replaces: decide afresh.
-        for header in CONDITIONAL_HEADERS:
-            request.headers.pop(header, None)
-        request.meta.pop("newsdesk_known", None)
-        if request.meta.get("kind") not in ARTICLE_KINDS:
-            return None
-        url = self.key(request.url)
-        with self.sessions() as session:
-            known = fetchstate.known_page(session, url)
-        if known is None:
-            return None
-        now = _utcnow()
-        if known.expired(now, self.max_age_days):
-            self.stats.inc_value("newsdesk/recrawl/expired")
-            return None
-        if known.recent(now, self.revisit_days):
-            self.stats.inc_value("newsdesk/recrawl/revisited")
-            return None
-        if not (known.etag or known.last_modified):
-            self.stats.inc_value("newsdesk/recrawl/no_validators")
-            return None
-        if known.etag:
-            request.headers[b"If-None-Match"] = known.etag
-        if known.last_modified:
-            request.headers[b"If-Modified-Since"] = known.last_modified
-        request.meta["newsdesk_known"] = (url, known.article_id)
-        self.stats.inc_value("newsdesk/recrawl/conditional")
-        return None
-
-    def process_response(self, request: Request, response):
-        known = request.meta.get("newsdesk_known")
-        if known is None:
-            return response
-        url, article_id = known
-        if response.status == 304:
-            with self.sessions.begin() as session:
-                fetchstate.mark_not_modified(session, url, article_id)
-            self.stats.inc_value("newsdesk/not_modified")
-            self.stats.inc_value("newsdesk/articles_unchanged")
-            raise IgnoreRequest(f"not modified: {request.url}")
-        if response.status >= 400:
-            with self.sessions.begin() as session:
-                fetchstate.mark_error(session, url, response.status)
-            self.stats.inc_value(f"newsdesk/recrawl/known_url_status/{response.status}")
-        return response
-
-
-class RecrawlOrderMiddleware(_SeenUrls):
+class RecrawlOrderMiddleware(SeenUrls):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.priority_drop = crawler.settings.getint("NEWSDESK_KNOWN_URL_PRIORITY_DROP", 20)
-        self.refetch_after = timedelta(hours=crawler.settings.getfloat("NEWSDESK_REFETCH_AFTER_HOURS", 0.0))
+        self.priority_drop = crawler.settings.getint("NEWSDESK_KNOWN_URL_PRIORITY_DROP")
+        self.refetch_after = timedelta(hours=crawler.settings.getfloat("NEWSDESK_REFETCH_AFTER_HOURS"))
         self.skipped: set[str] = set()  # not-due URLs already left out (a page links them again and again)
 
     @classmethod
@@ -163,7 +106,7 @@ class RecrawlOrderMiddleware(_SeenUrls):
             if url in not_due:
                 if url not in self.skipped:
                     self.skipped.add(url)
-                    self.stats.inc_value("newsdesk/recrawl/not_due")
+                    self.stats.inc_value(RECRAWL + "not_due")
                 continue
             if url in known:
                 obj = obj.replace(priority=obj.priority - self.priority_drop)
@@ -173,7 +116,7 @@ class RecrawlOrderMiddleware(_SeenUrls):
     def not_due(self, session, urls: list[str]) -> set[str]:
         if not self.refetch_after or not urls:
             return set()
-        now = _utcnow()
+        now = utcnow()
         not_due = set()
         for url in urls:
             if url in self.skipped:
@@ -191,5 +134,5 @@ class RecrawlOrderMiddleware(_SeenUrls):
         with self.sessions.begin() as session:
             gone = fetchstate.expire(session, spider.site_config.name, self.max_age_days)
         if gone:
-            self.stats.set_value("newsdesk/recrawl/seen_urls_expired", gone)
+            self.stats.set_value(RECRAWL + "seen_urls_expired", gone)
             logger.info("forgot %d URLs not seen for %g days", gone, self.max_age_days)

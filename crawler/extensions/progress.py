@@ -12,6 +12,17 @@ import time
 from scrapy import signals
 from twisted.internet import task
 
+from ..contracts import (
+    ARTICLES_NEW,
+    ARTICLES_UNCHANGED,
+    ARTICLES_UPDATED,
+    COMMENTS_NEW,
+    COMMENTS_SEEN,
+    ERRORS,
+    SKIPPED,
+    total,
+)
+
 logger = logging.getLogger("newsdesk.progress")
 
 
@@ -25,9 +36,9 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler):
-        mode = crawler.settings.get("NEWSDESK_PROGRESS", "auto")
+        mode = crawler.settings.get("NEWSDESK_PROGRESS")
         live = mode == "live" or (mode == "auto" and sys.stderr.isatty())
-        ext = cls(crawler.stats, crawler.settings.getfloat("NEWSDESK_PROGRESS_INTERVAL", 5.0), live)
+        ext = cls(crawler.stats, crawler.settings.getfloat("NEWSDESK_PROGRESS_INTERVAL"), live)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -36,13 +47,13 @@ class Progress:
         s = self.stats.get_stats()
         elapsed = max(time.monotonic() - self.started, 1e-6)
         pages = s.get("response_received_count", 0)
-        articles = sum(s.get(f"newsdesk/articles_{k}", 0) for k in ("new", "updated", "unchanged"))
-        # Once per page given up on (crawler/failures.py), as crawl_runs.errors counts them.
-        errors = sum(v for k, v in s.items() if k.startswith("newsdesk/errors/") and isinstance(v, int))
-        skipped = sum(v for k, v in s.items() if k.startswith("newsdesk/skipped/") and isinstance(v, int))
+        articles = sum(s.get(k, 0) for k in (ARTICLES_NEW, ARTICLES_UPDATED, ARTICLES_UNCHANGED))
+        # Once per page given up on (crawler/downloadermiddlewares/failures.py), as crawl_runs.errors counts them.
+        errors = total(s, ERRORS)
+        skipped = total(s, SKIPPED)
         return (f"pages {pages} ({pages / elapsed:.1f}/s) | articles {articles} "
-                f"(new {s.get('newsdesk/articles_new', 0)}) | comments {s.get('newsdesk/comments_seen', 0)} "
-                f"(new {s.get('newsdesk/comments_new', 0)}) | skipped {skipped} | errors {errors} | {elapsed:.0f}s")
+                f"(new {s.get(ARTICLES_NEW, 0)}) | comments {s.get(COMMENTS_SEEN, 0)} "
+                f"(new {s.get(COMMENTS_NEW, 0)}) | skipped {skipped} | errors {errors} | {elapsed:.0f}s")
 
     def spider_opened(self, spider):
         self.started = time.monotonic()

@@ -1,0 +1,1 @@
+"""Spider middlewares: components on what a spider callback yields (see settings.SPIDER_MIDDLEWARES)."""
