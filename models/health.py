@@ -60,6 +60,7 @@ class RunFigures:
     finished_at: datetime | None
     articles_new: int
     message: str | None
+    articles_known: int = 0  # updated + unchanged: articles an earlier run had stored
     figures: dict = field(default_factory=dict)  # the run_health columns; empty when none were recorded
     reasons: dict = field(default_factory=dict)
     problems: dict = field(default_factory=dict)
@@ -91,7 +92,8 @@ def recent_runs(session: Session, site: str, limit: int = 10, *, before_run: int
     for run, health, name in session.execute(stmt):
         figures, reasons, problems = _figures_of(health)
         out.append(RunFigures(run.id, name, run.status, run.started_at, run.finished_at, run.articles_new,
-                              run.message, figures, reasons, problems))
+                              run.message, (run.articles_updated or 0) + (run.articles_unchanged or 0),
+                              figures, reasons, problems))
     return out
 
 

@@ -112,7 +112,10 @@ class NewArticlesMonitor(HealthMonitor):
         h, t = self.health, self.health.thresholds
         if not t.new_articles_share:
             self.skipTest("new_articles_share = 0")
-        recent = [r for r in h.history if r.status in ("finished", "degraded")][:t.history_runs]
+        # A run in which every article was new is a site's first crawl (or a backfill, or its
+        # distributed workers): it stored the archive, and says nothing about how often the site publishes.
+        recent = [r for r in h.history if r.status in ("finished", "degraded")
+                  and not (r.articles_new and not r.articles_known)][:t.history_runs]
         if len(recent) < t.min_history:
             self.skipTest(f"{len(recent)} earlier runs, fewer than min_history={t.min_history}")
         with_new = sum(1 for r in recent if r.articles_new > 0)
