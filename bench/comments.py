@@ -24,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the forum site is a test-only server (tests/sites/)
 
 SYSTEMS = ("wp-block", "jsonld-nested", "microdata", "generic", "selectors")
 
@@ -44,7 +45,7 @@ def main() -> None:
 
     import trafilatura
 
-    from crawler.demosite import forum, open_site
+    from sites import forum, open_site
     from crawler.extract.comments import extract_comments, merge_threads
     from crawler.extract.page import Page
     from crawler.sites import load_sites

@@ -182,7 +182,8 @@ import json, resource, statistics, sys, time
 sys.path.insert(0, {repo!r}); sys.path.insert(0, {bench!r})
 from dedup_corpus import build
 from models.db import session_factory
-from models.neardup import DatabaseNearDuplicateIndex, Signature
+from models.neardup import DatabaseNearDuplicateIndex
+from models.shingles import Signature
 from models.tables import ArticleSignature
 from pipelines.clean import clean_paragraphs
 from pipelines.dedup import MinHashSigner

@@ -9,6 +9,7 @@ other, so both sides import it from here.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 
@@ -77,6 +78,18 @@ HEALTH_STALLED = "newsdesk/health/stalled"
 HEALTH = "newsdesk/health/"  # + articles, with_<field>, comments, rule_pages/<rule>, rule_hits/<rule>
 
 
+# `newsdesk crawl`'s exit code when another process holds the site's lock, as the scheduler
+# reads it: EX_TEMPFAIL from sysexits.h, "try again later", which is what a skipped crawl means.
+EXIT_SKIPPED = 75
+
+
 def total(stats: Mapping, prefix: str) -> int:
     """The sum of the counters under a prefix (``total(stats, ERRORS)``)."""
     return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def reason_key(reason) -> str:
+    """A reason (a string, or an exception with ``.reason``) as the last part of a stats key:
+    "an error page (not found)" -> an_error_page_not_found."""
+    text = getattr(reason, "reason", None) or str(reason)
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "unknown"

@@ -31,54 +31,28 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .commands.crawl import EXIT_SKIPPED  # another process holds the site's lock
-from .sites import ConfigError, SiteConfig, config_path, load_sites, parse_schedule
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from models import runs
+from models.db import ensure_schema, get_engine, session_factory
+
+from .contracts import EXIT_SKIPPED  # another process holds the site's lock
+from .schedules import JOB_PREFIX, NOW_PREFIX, ScheduleOptions, scheduled_sites
+from .sites import ConfigError, SiteConfig, config_path, parse_schedule
 
 logger = logging.getLogger("newsdesk.schedule")
 
+# Stored in the job store by name: this path must stay importable across versions.
 JOB_FUNC = "crawler.scheduler:run_scheduled_crawl"
-JOB_PREFIX = "crawl:"  # jobs newsdesk owns in the job store
-NOW_PREFIX = "now:"  # --now: one run per site at start, kept in memory only
 OVERDUE_CHECK_MINUTES = 5  # how often the scheduler looks for scheduled sites that have not run
-
-
-@dataclass
-class ScheduleOptions:
-    db_url: str
-    sites_file: str | None = None
-    misfire_grace: int = 3600
-    stop_timeout: float = 120.0
-    max_parallel: int = 4
-    run_now: bool = False
-    crawl_settings: dict[str, str] = field(default_factory=dict)  # -s NAME=VALUE for every crawl
-
-    @classmethod
-    def from_settings(cls, db_url: str, **given) -> "ScheduleOptions":
-        """Defaults from crawler/settings.py (NEWSDESK_SCHEDULE_*); what the command line gave wins."""
-        from .runner import crawl_settings
-
-        settings = crawl_settings(None)
-        defaults = dict(misfire_grace=settings.getint("NEWSDESK_SCHEDULE_MISFIRE_GRACE"),
-                        stop_timeout=settings.getfloat("NEWSDESK_SCHEDULE_STOP_TIMEOUT"),
-                        max_parallel=settings.getint("NEWSDESK_SCHEDULE_MAX_PARALLEL"))
-        return cls(db_url=db_url, **{**defaults, **{k: v for k, v in given.items() if v is not None}})
-
-
-def scheduled_sites(sites_file: str | None) -> dict[str, SiteConfig]:
-    """The sites with a schedule; a site whose URLs name an unset environment variable is
-    left out with a warning (its crawls could only fail)."""
-    out = {}
-    for name, cfg in load_sites(sites_file).items():
-        if not cfg.schedule:
-            continue
-        if cfg.unresolved:
-            logger.warning("site %r is not scheduled: %s", name, cfg.unresolved)
-            continue
-        out[name] = cfg
-    return out
 
 
 def _utc(value: datetime | None) -> str:
@@ -87,19 +61,13 @@ def _utc(value: datetime | None) -> str:
 
 class SiteScheduler:
     def __init__(self, options: ScheduleOptions):
-        from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.jobstores.memory import MemoryJobStore
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-        from models.db import get_engine, session_factory
-
         self.options = options
         self.sessions = session_factory(options.db_url)
         self.sites: dict[str, SiteConfig] = {}
         self.children: dict[str, subprocess.Popen] = {}
         self.guard = threading.Lock()
         self.stopping = threading.Event()
-        self.scheduler = _scheduler_class()(
+        self.scheduler = _Scheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(options.db_url)),
                        "startup": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max(1, options.max_parallel))},
@@ -110,8 +78,6 @@ class SiteScheduler:
     # --- jobs ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
-
         self.sites = scheduled_sites(self.options.sites_file)
         if not self.sites:
             raise ConfigError(f"no site in {config_path(self.options.sites_file)} has a schedule "
@@ -178,8 +144,6 @@ class SiteScheduler:
                        self.options.misfire_grace)
 
     def record_skipped(self, site: str, why: str) -> None:
-        from models import runs
-
         cfg = self.sites.get(site)
         message = f"site {site!r}: {why}; this scheduled run is skipped"
         with self.sessions.begin() as session:
@@ -200,8 +164,6 @@ class SiteScheduler:
         return cmd
 
     def run_site(self, site: str) -> None:
-        from models import runs
-
         cfg = self.sites.get(site)
         with self.guard:
             if self.stopping.is_set():
@@ -238,8 +200,6 @@ class SiteScheduler:
         self.record_outcome(site, run_id, code, list(tail), time.monotonic() - started)
 
     def record_outcome(self, site: str, run_id: int, code: int, tail: list[str], seconds: float) -> None:
-        from models import runs
-
         last = tail[-1] if tail else ""
         with self.sessions.begin() as session:
             if code == -signal.SIGTERM and self.stopping.is_set():
@@ -327,19 +287,13 @@ class SiteScheduler:
         logger.info("scheduler stopped")
 
 
-def _scheduler_class():
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.base import STATE_STOPPED
-
-    class Scheduler(BackgroundScheduler):
-        def _process_jobs(self):
-            # APScheduler 3's loop runs one more round after shutdown() has stopped the
-            # executors, and submits whatever is due to them ("Error submitting job").
-            if self.state == STATE_STOPPED:
-                return None
-            return super()._process_jobs()
-
-    return Scheduler
+class _Scheduler(BackgroundScheduler):
+    def _process_jobs(self):
+        # APScheduler 3's loop runs one more round after shutdown() has stopped the
+        # executors, and submits whatever is due to them ("Error submitting job").
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
 
 
 def _signal(proc: subprocess.Popen, signum: int) -> None:
@@ -352,10 +306,6 @@ def _signal(proc: subprocess.Popen, signum: int) -> None:
 def _ensure_schema(url: str) -> None:
     """Bring the schema to head; a second process upgrading the same new database at the
     same moment makes ours fail once, after which it is there."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError, IntegrityError
-
-    from models.db import ensure_schema
-
     for attempt in range(3):
         try:
             ensure_schema(url)
@@ -375,28 +325,3 @@ def run_scheduled_crawl(site: str, schedule: str | None = None) -> None:
     if _active is None:  # pragma: no cover - a job can only run inside a started scheduler
         raise RuntimeError("no scheduler is running in this process")
     _active.run_site(site)
-
-
-# --- reading the job store without running it (newsdesk schedule --list) ------------------
-
-@dataclass(frozen=True)
-class StoredJob:
-    site: str
-    schedule: str | None
-    next_run_time: datetime | None
-
-
-def stored_jobs(db_url: str) -> list[StoredJob] | None:
-    """The jobs in the database's job store, or None when it has none (never scheduled)."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from sqlalchemy import inspect
-
-    from models.db import get_engine
-
-    engine = get_engine(db_url)
-    if not inspect(engine).has_table("apscheduler_jobs"):
-        return None
-    store = SQLAlchemyJobStore(engine=engine)
-    store.start(None, "default")
-    return [StoredJob(job.id[len(JOB_PREFIX):], job.kwargs.get("schedule"), job.next_run_time)
-            for job in store.get_all_jobs() if job.id.startswith(JOB_PREFIX)]

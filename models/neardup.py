@@ -14,118 +14,20 @@ candidates are worth that). A near duplicate points at the earliest copy of its 
 earlier than the group's original becomes the new original.
 
 The signature itself (MinHash, permutations) is computed by the dedup pipeline; this
-module only needs its hash values, so it depends on SQLAlchemy alone.
+module only needs its hash values (models/shingles.py), so it depends on SQLAlchemy alone.
+The groups `newsdesk duplicates` prints are read in models/duplicates.py.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import unicodedata
-from array import array
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Protocol
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from .shingles import Signature, resemblance, shingles
 from .tables import Article, ArticleLsh, ArticleSignature
-
-# --- shingles and signatures ------------------------------------------------------------
-
-# Chinese and Japanese are written without spaces: each character is a token there.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
-# Sentence ends (and paragraph breaks). Shingles never cross them, so a copy whose
-# sentences or paragraphs were reordered has the same shingles as the original.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+|[。！？]+|\n+")
-
-
-def shingles(text: str | None, size: int = 4) -> set[str]:
-    """Word ``size``-grams of each sentence of the normalised text (a shorter sentence of
-    two words or more is one shingle). Case, accents' composition and punctuation do not
-    count."""
-    if not text:
-        return set()
-    text = unicodedata.normalize("NFKC", text).casefold()
-    result: set[str] = set()
-    for sentence in _SENTENCE_END.split(text):
-        tokens = _TOKEN.findall(sentence)
-        if len(tokens) >= size:
-            result.update(" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1))
-        elif len(tokens) >= 2:
-            result.add(" ".join(tokens))
-    return result
-
-
-def resemblance(a: set[str], b: set[str]) -> float:
-    """How much of the shorter text the longer one repeats, damped when their lengths
-    differ a lot: ``|A∩B| / sqrt(|A|·|B|)`` (the cosine of the two shingle sets).
-
-    Jaccard punishes a copy that was trimmed or padded (a syndicated version with two
-    paragraphs cut has a Jaccard of 0.6 with its original); containment alone calls a
-    short brief quoted inside a long feature a copy of it. The cosine sits between them.
-    """
-    if not a or not b:
-        return 0.0
-    common = len(a & b) if len(a) <= len(b) else len(b & a)
-    return common / (len(a) * len(b)) ** 0.5
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A MinHash signature: ``hashvalues[i]`` is the minimum of permutation i over the shingles."""
-
-    hashvalues: tuple[int, ...]
-    shingle_count: int
-
-    def to_bytes(self) -> bytes:
-        values = array("I", self.hashvalues)
-        if values.itemsize != 4:  # pragma: no cover - every platform newsdesk runs on has 32-bit "I"
-            raise RuntimeError("array('I') is not 32-bit here")
-        return values.tobytes() if array("I", [1]).tobytes()[0] == 1 else _swapped(values)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, shingle_count: int = 0) -> "Signature":
-        values = array("I")
-        values.frombytes(data)
-        if array("I", [1]).tobytes()[0] != 1:  # pragma: no cover - big-endian host
-            values.byteswap()
-        return cls(tuple(values), shingle_count)
-
-    def buckets(self, bands: int) -> list[int]:
-        """One signed 64-bit bucket hash per band (band number included in the hash)."""
-        rows = len(self.hashvalues) // bands
-        raw = self.to_bytes()
-        out = []
-        for band in range(bands):
-            digest = hashlib.blake2b(raw[band * rows * 4:(band + 1) * rows * 4], digest_size=8,
-                                     person=band.to_bytes(2, "little") + b"nd-lsh").digest()
-            out.append(int.from_bytes(digest, "little", signed=True))
-        return out
-
-    def to_text(self) -> str:
-        """``count:base64`` (how an item carries it from the dedup to the store pipeline)."""
-        return f"{self.shingle_count}:{base64.b64encode(self.to_bytes()).decode('ascii')}"
-
-    @classmethod
-    def from_text(cls, text: str) -> "Signature":
-        count, _, data = text.partition(":")
-        return cls.from_bytes(base64.b64decode(data), int(count))
-
-    def estimated_jaccard(self, other: "Signature") -> float:
-        if len(self.hashvalues) != len(other.hashvalues) or not self.hashvalues:
-            return 0.0
-        same = sum(1 for x, y in zip(self.hashvalues, other.hashvalues) if x == y)
-        return same / len(self.hashvalues)
-
-
-def _swapped(values: array) -> bytes:  # pragma: no cover - big-endian host
-    values = array("I", values)
-    values.byteswap()
-    return values.tobytes()
-
 
 # --- the index --------------------------------------------------------------------------
 
@@ -283,78 +185,3 @@ class DatabaseNearDuplicateIndex:
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; newsdesk stores UTC.
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-# --- reading groups (`newsdesk duplicates`) ---------------------------------------------
-
-
-@dataclass
-class GroupMember:
-    article_id: int
-    site: str
-    title: str | None
-    url: str
-    published_at: datetime | None
-    similarity: float | None  # None for the original
-    aliases: list[str]  # other canonical URLs with exactly this content (article_urls)
-
-
-@dataclass
-class DuplicateGroup:
-    original: GroupMember
-    copies: list[GroupMember]
-
-
-def duplicate_groups(session: Session, site: str | None = None, limit: int | None = None) -> list[DuplicateGroup]:
-    """Originals with their near-duplicate copies (and each one's exact-content aliases),
-    largest groups first. With ``site``, the groups that have a member on that site."""
-    from .tables import ArticleUrl, Site
-
-    copy = Article.__table__.alias("copy")
-    originals = select(copy.c.duplicate_of_id.label("id"), func.count().label("copies")).where(
-        copy.c.duplicate_of_id.is_not(None))
-    if site:
-        member_of_site = (select(func.coalesce(Article.duplicate_of_id, Article.id))
-                          .join(Site, Site.id == Article.site_id).where(Site.name == site))
-        originals = originals.where(copy.c.duplicate_of_id.in_(member_of_site))
-    originals = originals.group_by(copy.c.duplicate_of_id).order_by(func.count().desc(), copy.c.duplicate_of_id)
-    if limit:
-        originals = originals.limit(limit)
-    group_ids = [row.id for row in session.execute(originals)]
-    if not group_ids:
-        return []
-    rows = session.execute(
-        select(Article.id, Article.duplicate_of_id, Article.duplicate_similarity, Site.name, Article.title,
-               Article.canonical_url, Article.published_at)
-        .join(Site, Site.id == Article.site_id)
-        .where(Article.id.in_(group_ids) | Article.duplicate_of_id.in_(group_ids))
-        .order_by(Article.duplicate_similarity.desc(), Article.id)).all()
-    ids = [r.id for r in rows]
-    aliases: dict[int, list[str]] = {}
-    for aid, url in session.execute(select(ArticleUrl.article_id, ArticleUrl.url)
-                                    .where(ArticleUrl.article_id.in_(ids)).order_by(ArticleUrl.id)):
-        aliases.setdefault(aid, []).append(url)
-    members = {r.id: GroupMember(r.id, r.name, r.title, r.canonical_url, r.published_at,
-                                 r.duplicate_similarity if r.duplicate_of_id else None,
-                                 [u for u in aliases.get(r.id, []) if u != r.canonical_url])
-               for r in rows}
-    groups = []
-    for gid in group_ids:
-        copies = [members[r.id] for r in rows if r.duplicate_of_id == gid]
-        groups.append(DuplicateGroup(members[gid], copies))
-    return groups
-
-
-def signatures_missing(session: Session, batch: int = 500) -> Iterable[Sequence[tuple[int, str | None]]]:
-    """(id, body) of stored articles that have no signature yet, in batches (for re-indexing)."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(Article.id, Article.body_text).outerjoin(ArticleSignature,
-                                                            ArticleSignature.article_id == Article.id)
-            .where(ArticleSignature.article_id.is_(None), Article.id > last)
-            .order_by(Article.id).limit(batch)).all()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]

@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.contracts import DUPLICATES
 from crawler.items import ArticleItem
-from models.neardup import Signature, shingles
+from models.shingles import Signature, shingles
 
 
 class MinHashSigner:

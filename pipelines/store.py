@@ -25,7 +25,8 @@ from crawler.contracts import (
 from crawler.items import ArticleItem
 from models import repository
 from models.db import ensure_schema, resolve_url, session_factory
-from models.neardup import NearDuplicate, NearDuplicateIndex, Signature
+from models.neardup import NearDuplicate, NearDuplicateIndex
+from models.shingles import Signature
 
 logger = logging.getLogger(__name__)
 

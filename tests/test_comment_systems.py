@@ -34,7 +34,7 @@ def crawl(site, db: Path, *extra: str):
 
 @pytest.fixture(scope="module")
 def forum(tmp_path_factory):
-    from crawler.demosite import open_site
+    from sites import open_site
 
     db = tmp_path_factory.mktemp("forum") / "forum.db"
     with open_site("forum") as site:

@@ -23,7 +23,7 @@ from crawler.runner import newsdesk_settings
 from crawler.sites import ConfigError, load_sites
 from crawler.urls import canonical_for_page, canonical_url
 from models.db import get_engine, resolve_url, session_factory, upgrade
-from models.neardup import duplicate_groups
+from models.duplicates import duplicate_groups
 from models.tables import Article, ArticleLsh, ArticleSignature, ArticleUrl, ArticleVersion
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)

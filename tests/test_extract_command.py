@@ -143,3 +143,20 @@ def test_url_option_with_several_paths_is_refused_in_one_line():
     assert result.returncode == 2
     assert result.stderr.strip() == ("newsdesk extract: error: --url names the URL of one saved page; "
                                      "give one PATH with it")
+
+
+def test_a_thread_read_from_a_comment_feed_is_said_to_be_partial():
+    """A WordPress post whose thread only its comment feed carries: the feed holds the newest
+    comments only (posts_per_rss), so the printed thread is never called complete."""
+    from sites import open_site
+
+    with open_site("forum") as forum:
+        article = forum.by_system("wp-feed")
+        result = run_newsdesk("extract", forum.url + forum.path_of(article))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    # This site raised posts_per_rss, so its feed happens to hold every comment; nothing says so.
+    assert sorted(c["body_text"] for c in record["comments"]) == sorted(c["text"] for c in article["comments"])
+    assert record["comments_complete"] is False
+    assert record["comment_partial_sources"] == ["wordpress-feed"]
+    assert "comment thread incomplete: read from wordpress-feed" in result.stderr

@@ -26,7 +26,7 @@ def rows(db: Path, sql: str, *args):
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from crawler.demosite import open_site
+    from sites import open_site
 
     db = tmp_path_factory.mktemp("hostile") / "news.db"
     with open_site("hostile") as site:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 
 from ..cli import CommandError, add_db_argument
+from ..contracts import EXIT_SKIPPED
 from ..runner import CrawlOutcome, run_crawl
 from ..sites import get_site
+from .summary import print_summary
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -24,10 +26,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "(default: skip at once, exit code 75)")
     add_db_argument(p)
     return p
-
-
-# EX_TEMPFAIL from sysexits.h: "try again later", which is what a skipped crawl means.
-EXIT_SKIPPED = 75
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -66,7 +64,5 @@ def run(args) -> int:
     if outcome.skipped:  # the lock extension has said why, naming the site and its holder
         return EXIT_SKIPPED
     check_outcome(outcome)
-    from .demo import print_summary
-
     print_summary(db_url, outcome, site=args.site)
     return 0

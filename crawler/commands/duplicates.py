@@ -28,7 +28,7 @@ def _member(m) -> dict:
 
 def run(args) -> int:
     from models.db import resolve_url, session_factory
-    from models.neardup import duplicate_groups
+    from models.duplicates import duplicate_groups
 
     if args.limit < 0:
         raise CommandError("--limit must be 0 (all) or more", code=2)

@@ -16,11 +16,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from .. import settings as defaults
 from ..cli import CommandError
+from ..extract import NotAnArticle, extract_page
+from ..extract.comments import extract_comments, parse_comment_response
+from ..extract.comments.assembly import ThreadAssembly
+from ..extract.page import Page
 
 _USER_AGENT = "newsdesk-extract (+https://github.com/newsdesk)"
 _MAX_BYTES = 20 * 1024 * 1024
-_MAX_COMMENT_PAGES = 50
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -98,52 +102,56 @@ def article_record(item, path: str) -> dict:
 
 
 def extract_one(source: str, url: str | None, with_comments: bool) -> dict:
-    from ..extract import extract_page
-
     if _is_url(source):
         body, charset, final_url = fetch(source)
         item = extract_page(body, url or final_url, encoding=charset, with_comments=with_comments,
                             require_article=True)
+        partial: list[str] = []
         if with_comments and item.comments_complete is False:
-            item = follow_comment_pages(item, body, final_url, charset)
+            item, partial = follow_comment_pages(item, body, final_url, charset)
     else:
         body = read_file(source)
         page_url = url or Path(source).resolve().as_uri()
         item = extract_page(body, page_url, with_comments=with_comments, require_article=True)
-    return article_record(item, source)
+        partial = []
+    record = article_record(item, source)
+    if partial:  # not a field of the item: the comment systems that can never show a whole thread
+        record["comment_partial_sources"] = partial
+    return record
 
 
-def follow_comment_pages(item, body: bytes, url: str, charset: str | None):
-    """Fetch the further pages of the comment thread (as the spider does) and merge them."""
-    from ..extract.comments import extract_comments, merge_threads, parse_comment_response
-    from ..extract.page import Page
-
-    first = extract_comments(Page.parse(body, url, encoding=charset))
-    threads, errors, seen = [first], list(first.errors), {url}
-    pending = list(first.requests)
-    while pending and len(seen) <= _MAX_COMMENT_PAGES:
-        request = pending.pop(0)
-        if request.url in seen:
-            continue
-        seen.add(request.url)
+def follow_comment_pages(item, body: bytes, url: str, charset: str | None) -> tuple[object, list[str]]:
+    """Fetch the further pages of the comment thread and merge them, with the spider's
+    ThreadAssembly (the same rule for "complete"); also the sources that hold only part of it."""
+    assembly = ThreadAssembly(url, defaults.NEWSDESK_MAX_COMMENT_PAGES)
+    assembly.read(lambda: extract_comments(Page.parse(body, url, encoding=charset)))
+    while (request := assembly.next_request()) is not None:
         try:
             page_body, _, page_url = fetch(request.url)
         except InputError as exc:
-            errors.append(f"comment page not fetched ({exc})")
+            assembly.fail(f"comment page not fetched ({exc})")
             continue
-        thread = parse_comment_response(request.kind, page_body, page_url)
-        threads.append(thread)
-        errors.extend(thread.errors)
-        pending.extend(thread.requests)
-    if pending:
-        errors.append("too many comment pages")
-    return dataclasses.replace(item, comments=merge_threads(threads), comment_errors=errors,
-                               comments_complete=not errors)
+        if assembly.read(lambda: parse_comment_response(request.kind, page_body, page_url)) is None:
+            assembly.fail(f"unreadable {request.kind} response")
+    thread = assembly.result()
+    item = dataclasses.replace(item, comments=thread.comments, comment_count_reported=thread.reported_count,
+                               comment_errors=thread.errors, comments_complete=thread.complete)
+    return item, thread.partial_sources
+
+
+def thread_note(record: dict) -> str | None:
+    """One line saying why the printed thread is not the whole thread, when it is not."""
+    if record.get("comments_complete") is not False:
+        return None
+    if errors := record.get("comment_errors"):
+        return "comment thread incomplete: " + "; ".join(errors)
+    if partial := record.get("comment_partial_sources"):
+        return ("comment thread incomplete: read from " + ", ".join(partial)
+                + ", which shows only part of a thread (a WordPress comment feed holds the newest comments)")
+    return None
 
 
 def run(args) -> int:
-    from ..extract import NotAnArticle
-
     if args.url and len(args.inputs) > 1:
         raise CommandError("--url names the URL of one saved page; give one PATH with it", code=2)
     fmt = args.format or ("json" if len(args.inputs) == 1 else "jsonl")
@@ -163,6 +171,8 @@ def run(args) -> int:
             failed += 1
             print(f"newsdesk extract: {source}: extraction failed ({type(exc).__name__}: {exc})", file=sys.stderr)
             continue
+        if note := thread_note(record):
+            print(f"newsdesk extract: {source}: {note}", file=sys.stderr)
         try:
             print(json.dumps(record, ensure_ascii=False, indent=2 if fmt == "json" else None))
             sys.stdout.flush()

@@ -31,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def print_jobs(db_url: str) -> int:
-    from ..scheduler import stored_jobs
+    from ..schedules import stored_jobs
 
     jobs = stored_jobs(db_url)
     if not jobs:

@@ -1,4 +1,4 @@
-"""A small news site ("The Goldwater") rendered from fixtures/sites/NAME/content.json.
+"""A small news site ("The Goldwater") rendered from its content.json (fixtures/sites/demo).
 
 Its article pages follow the layout of the page that started newsdesk (byline
 "By: NAME | MM-DD-YYYY | Section", photo credit, share and comment prompts, a WordPress
@@ -17,20 +17,30 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from zoneinfo import ZoneInfo
 
 import re
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
+# The demo site's content is package data, so that `newsdesk demo` works from an installed
+# wheel. Its home stays fixtures/sites/demo (DESIGN.md: fixtures/ holds the demo content):
+# crawler/demosite/content is a symlink to it, so a checkout reads fixtures/ itself and
+# setuptools copies the files behind the link into the wheel (package-data in pyproject.toml).
+# Likewise crawler/demosite/sites.toml links the repository's sites.toml, whose [sites.demo]
+# `newsdesk demo` crawls. The test-only sites (forum, hostile) subclass DemoSite in tests/sites/
+# and pass their own content directory.
+CONTENT = resources.files(__package__) / "content"
+SITES_FILE = resources.files(__package__) / "sites.toml"
 PER_PAGE = 10
 THREADS_PER_COMMENT_PAGE = 5
 
 
 class DemoSite:
-    def __init__(self, name: str = "demo", host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, name: str = "demo", host: str = "127.0.0.1", port: int = 0,
+                 content: Traversable = CONTENT):
         self.name, self.host, self.port = name, host, port
-        data = json.loads((FIXTURES / name / "content.json").read_text(encoding="utf-8"))
+        data = json.loads((content / "content.json").read_text(encoding="utf-8"))
         self.site_name = data["site"]
         self.tz = ZoneInfo(data.get("timezone", "UTC"))
         self.articles: list[dict] = copy.deepcopy(data["articles"])
@@ -328,18 +338,3 @@ class DemoSite:
                 f'<script async src="/talk/embed.js"></script>'
                 f'<noscript>Comments need JavaScript.</noscript></section>')
 
-
-# --- more demo sites (additive: the demo site above is unchanged) ----------------------------
-
-def open_site(name: str = "demo", host: str = "127.0.0.1", port: int = 0) -> DemoSite:
-    """The demo site NAME, served by the class its content.json's ``layout`` names."""
-    layout = json.loads((FIXTURES / name / "content.json").read_text(encoding="utf-8")).get("layout")
-    if layout == "forum":
-        from .forum import ForumSite
-
-        return ForumSite(name, host, port)
-    if layout == "hostile":
-        from .hostile import HostileSite
-
-        return HostileSite(name, host, port)
-    return DemoSite(name, host, port)

@@ -16,9 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
+from .. import settings as defaults
 from ..items import ArticleItem
+from ..urls import canonical_url
 from .authors import clean_author_names
 from .classify import looks_like_article
+from .comments import extract_comments
+from .comments.assembly import ThreadAssembly
 from .metadata import (
     extract_authors,
     extract_body,
@@ -50,8 +54,6 @@ def parse_article(page: Page, *, site: str | None = None, with_comments: bool = 
         raise NotAnArticle("no article body found" if ok else reason)
     published, modified = extract_dates(page)
     canonical = page.tree.xpath("//link[@rel='canonical']/@href")
-    from ..urls import canonical_url
-
     item = ArticleItem(
         url=page.url,
         canonical_url=canonical_url(urljoin(page.url, canonical[0]) if canonical else page.url),
@@ -62,17 +64,15 @@ def parse_article(page: Page, *, site: str | None = None, with_comments: bool = 
         fetched_at=page.fetched_at,
     )
     if with_comments:
-        from .comments import extract_comments, merge_threads
-
-        try:
-            thread = extract_comments(page)
-            item.comments = merge_threads([thread])
-            item.comment_count_reported = thread.reported_count
-            item.comment_errors = list(thread.errors)
-            item.comments_complete = not thread.errors and not thread.requests
-        except Exception as exc:  # never lose the article for its thread
-            item.comment_errors = [f"parser error: {type(exc).__name__}"]
-            item.comments_complete = False
+        # The thread as this one page shows it: further pages it needs leave it incomplete
+        # (the spider and `newsdesk extract` go on with the same ThreadAssembly).
+        assembly = ThreadAssembly(page.url, defaults.NEWSDESK_MAX_COMMENT_PAGES)
+        assembly.read(lambda: extract_comments(page))
+        thread = assembly.result()
+        item.comments = thread.comments
+        item.comment_count_reported = thread.reported_count
+        item.comment_errors = thread.errors
+        item.comments_complete = thread.complete
     return item
 
 

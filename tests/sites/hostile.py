@@ -25,11 +25,14 @@ import json
 import time
 from datetime import date, timedelta
 from html import escape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import re
 
-from .server import FIXTURES, DemoSite
+from crawler.demosite.server import DemoSite
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
 
 BIG_BODY = 2 * 1024 * 1024  # over the 1 MiB DOWNLOAD_MAXSIZE sites.toml sets for this site
 SLOW_SECONDS = 6.0  # over the 2 s DOWNLOAD_TIMEOUT sites.toml sets
@@ -64,7 +67,7 @@ GARBAGE_THREAD_SLUG = "bridge-repairs-overrun"  # comment page 2 is garbage
 
 class HostileSite(DemoSite):
     def __init__(self, name: str = "hostile", host: str = "127.0.0.1", port: int = 0):
-        super().__init__(name, host, port)
+        super().__init__(name, host, port, content=FIXTURES / name)
         data = json.loads((FIXTURES / name / "content.json").read_text(encoding="utf-8"))
         self.texts: dict = data["hostile"]
         self.files = FIXTURES / name

@@ -22,11 +22,14 @@ import json
 import threading
 from datetime import datetime, timezone
 from html import escape
-from urllib.parse import parse_qs, urlencode, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import re
 
-from .server import DemoSite
+from crawler.demosite.server import DemoSite
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
 
 THREADS_PER_PAGE = 3  # top-level threads per comment page (WordPress, schema.org, generic)
 POSTS_PER_PAGE = 12  # comments per page of flat lists (JSON-LD @graph, Disqus)
@@ -35,7 +38,7 @@ DISQUS_FORUM = "riverside-courier"
 
 class ForumSite(DemoSite):
     def __init__(self, name: str = "forum", host: str = "127.0.0.1", port: int = 0):
-        super().__init__(name, host, port)
+        super().__init__(name, host, port, content=FIXTURES / name)
         self._local = threading.local()
         self.deleted_posts: set[int] = set()  # Disqus posts shown as deleted placeholders
 
