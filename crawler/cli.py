@@ -23,7 +23,7 @@ from .commands import CommandError, add_db_argument, require_database  # noqa: F
 from .sites import ConfigError
 
 COMMANDS = ["demo", "crawl", "db", "search", "export", "stats", "serve", "duplicates", "schedule", "runs", "cron",
-            "forget", "extract", "reextract", "import-warc"]
+            "forget", "extract", "reextract", "import-warc", "health"]
 
 
 class Parser(argparse.ArgumentParser):

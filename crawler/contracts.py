@@ -79,6 +79,12 @@ CRAWL_RUN_ID = "newsdesk/crawl_run_id"  # the crawl_runs row of this crawl (craw
 RUN_MESSAGE = "newsdesk/run_message"  # one line for crawl_runs.message (why it was skipped, lost its lock)
 CONFIG_ERROR = "newsdesk/config_error"
 LOCK_TAKEN_OVER = "newsdesk/lock_taken_over"
+# Site health (crawler/extensions/health.py): the failed monitors' one line, read when the run's
+# row is closed (status "degraded"); the coverage counters of the stored articles.
+HEALTH_MESSAGE = "newsdesk/health/message"
+HEALTH_PROBLEMS = "newsdesk/health/problems"
+HEALTH_STALLED = "newsdesk/health/stalled"
+HEALTH = "newsdesk/health/"  # + articles, with_<field>, comments, rule_pages/<rule>, rule_hits/<rule>
 
 
 # `newsdesk crawl`'s exit code when another process holds the site's lock, as the scheduler

@@ -52,6 +52,7 @@ logger = logging.getLogger("newsdesk.schedule")
 
 # Stored in the job store by name: this path must stay importable across versions.
 JOB_FUNC = "crawler.scheduler:run_scheduled_crawl"
+OVERDUE_CHECK_MINUTES = 5  # how often the scheduler looks for scheduled sites that have not run
 
 
 def _utc(value: datetime | None) -> str:
@@ -97,7 +98,25 @@ class SiteScheduler:
                 self.scheduler.add_job(JOB_FUNC, "date", run_date=datetime.now(timezone.utc), id=NOW_PREFIX + name,
                                        name=name, kwargs={"site": name}, jobstore="startup",
                                        misfire_grace_time=None)
+        # Site health: a scheduled site whose due run has not started (crawler/monitors/overdue.py).
+        self.scheduler.add_job(self.check_schedules, "interval", minutes=OVERDUE_CHECK_MINUTES, id="health:overdue",
+                               jobstore="startup", next_run_time=datetime.now(timezone.utc))
         self.scheduler.resume()
+
+    def check_schedules(self) -> None:
+        from .monitors.alerts import AlertConfigError, Alerts
+        from .monitors.overdue import check_schedules
+
+        try:
+            alerts = Alerts.from_env()
+        except AlertConfigError as exc:
+            logger.error("alerts off: %s", exc)
+            alerts = None
+        try:
+            for site, message in check_schedules(self.options.db_url, self.sites, alerts).items():
+                logger.warning("site %s: overdue: %s", site, message)
+        except Exception as exc:  # noqa: BLE001 - a busy database: the next check tries again
+            logger.warning("schedule health check failed: %s", exc)
 
     def sync_jobs(self) -> None:
         stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default") if job.id.startswith(JOB_PREFIX)}

@@ -136,6 +136,8 @@ EXTENSIONS = {
     # Built before every component that needs the database: one line when it cannot be reached.
     "crawler.extensions.database.DatabaseCheckExtension": 10,
     "crawler.extensions.archive.WarcArchive": 200,
+    # Before the run's row is closed (CrawlRunExtension closes it last): a run failing a monitor is "degraded".
+    "crawler.extensions.health.HealthExtension": 210,
 }
 # WARC archive (crawler/extensions/archive.py): with a directory here (or `archive = true` for a
 # site in sites.toml), every response of these kinds is kept as WARC records, for
@@ -154,6 +156,13 @@ NEWSDESK_VERSION_ON_ANY_FIELD = False  # True (reextract): a change of any extra
 
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; "auto": live on a terminal
+
+# Site health (crawler/extensions/health.py, crawler/monitors/): per-run figures in run_health,
+# Spidermon suites run at the end of each crawl against the site's recent runs, a stall check
+# during it. Thresholds are per site ([sites.NAME.health] in sites.toml; defaults in
+# crawler/monitors/thresholds.py). Alerts: NEWSDESK_ALERT_WEBHOOK, NEWSDESK_ALERT_SMTP (environment).
+NEWSDESK_HEALTH_ENABLED = True
+NEWSDESK_HEALTH_SUITES = ["crawler.monitors.suites.RunHealthSuite"]  # more Spidermon MonitorSuites may be added
 
 # Where items are stored: --db / NEWSDESK_DATABASE_URL / ./newsdesk.db. NEWSDESK_STORE=0 disables
 # storage; a `scrapy crawl ... -O items.jsonl` that names no database stores nothing unless

@@ -19,6 +19,7 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
 from .extract.rules import SiteRules
+from .monitors.thresholds import HealthThresholds, parse_thresholds
 
 DEFAULT_CONFIG = "sites.toml"
 COMMENT_SYSTEMS = ("wordpress", "schema", "disqus", "generic", "none")
@@ -50,6 +51,7 @@ class SiteConfig:
     archive: bool = False  # keep every page used as WARC records (crawler/extensions/archive.py)
     rules: SiteRules = field(default_factory=SiteRules)
     settings: tuple[tuple[str, object], ...] = ()  # Scrapy settings for this site's crawls ([sites.NAME.settings])
+    health: HealthThresholds = field(default_factory=HealthThresholds)  # [sites.NAME.health]: monitor thresholds
     unresolved: str | None = None  # why the site cannot be crawled here (an unset environment variable)
 
     @property
@@ -101,7 +103,7 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
         raise ConfigError(f"{where}: site {name!r} must be a table ([sites.{name}])")
     values: dict = {"name": name}
     for key, value in raw.items():
-        if key in ("rules", "settings"):
+        if key in ("rules", "settings", "health"):
             continue
         if key in _LIST_FIELDS:
             if isinstance(value, str):
@@ -157,6 +159,7 @@ def _site(name: str, raw: dict, where: str) -> SiteConfig:
     if values.get("concurrency") == 0:
         raise bad("concurrency", "must be at least 1")
     values["rules"] = _rules(raw.get("rules", {}), bad)
+    values["health"] = parse_thresholds(raw.get("health", {}), bad)
     settings, unresolved = _settings(raw.get("settings", {}), bad)
     values["settings"] = settings
     if unresolved:

@@ -88,11 +88,11 @@ def daily(session: Session, site: str | None = None, days: int | None = 14) -> l
 
 def recent_runs(session: Session, site: str | None = None, limit: int = 10) -> list[tuple]:
     """(run id, site, status, started, finished, pages, new, updated, unchanged, comments new,
-    duplicates, errors), newest first."""
+    duplicates, errors, message), newest first."""
     stmt = (select(CrawlRun.id, func.coalesce(Site.name, "(ad hoc)"), CrawlRun.status, CrawlRun.started_at,
                    CrawlRun.finished_at, CrawlRun.pages_fetched, CrawlRun.articles_new,
                    CrawlRun.articles_updated, CrawlRun.articles_unchanged, CrawlRun.comments_new,
-                   CrawlRun.duplicates, CrawlRun.errors)
+                   CrawlRun.duplicates, CrawlRun.errors, CrawlRun.message)
             .outerjoin(Site, Site.id == CrawlRun.site_id)
             .order_by(CrawlRun.id.desc()).limit(limit))
     if site:

@@ -199,7 +199,7 @@ class CrawlRun(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(32), default="running")  # running, finished, failed, cancelled, skipped
+    status: Mapped[str] = mapped_column(String(32), default="running")  # running, finished, degraded, failed, cancelled, skipped
     finish_reason: Mapped[str | None] = mapped_column(Text)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
@@ -213,7 +213,61 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     stats_json: Mapped[str | None] = mapped_column(Text)  # every Scrapy stat of the run, as JSON
     origin: Mapped[str | None] = mapped_column(String(32))  # what started it: schedule, crawl, cron, scrapy
-    message: Mapped[str | None] = mapped_column(Text)  # why it failed or was skipped, in one line
+    message: Mapped[str | None] = mapped_column(Text)  # why it failed, was skipped or is degraded, in one line
+
+
+class RunHealth(Base):
+    """Per crawl run: how complete the stored articles were, and how the crawl went.
+
+    Coverage columns are shares (0..1) of the articles extracted in the run that have the
+    field; NULL when the run extracted no article (an incremental re-crawl answered 304s).
+    """
+
+    __tablename__ = "run_health"
+    __table_args__ = (Index("ix_run_health_site_run", "site_id", "run_id"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    recorded_at: Mapped[datetime]
+    articles: Mapped[int] = mapped_column(Integer, default=0)  # extracted and stored in this run
+    title_coverage: Mapped[float | None] = mapped_column(Float)
+    authors_coverage: Mapped[float | None] = mapped_column(Float)
+    published_coverage: Mapped[float | None] = mapped_column(Float)
+    body_coverage: Mapped[float | None] = mapped_column(Float)
+    section_coverage: Mapped[float | None] = mapped_column(Float)
+    image_coverage: Mapped[float | None] = mapped_column(Float)
+    language_coverage: Mapped[float | None] = mapped_column(Float)
+    comments_per_article: Mapped[float | None] = mapped_column(Float)
+    comment_threads_failed: Mapped[int] = mapped_column(Integer, default=0)
+    article_share: Mapped[float | None] = mapped_column(Float)  # article pages / (article pages + listings)
+    requests: Mapped[int] = mapped_column(Integer, default=0)  # requests sent (retries included)
+    error_rate: Mapped[float | None] = mapped_column(Float)  # pages given up on with an error, per request
+    skip_rate: Mapped[float | None] = mapped_column(Float)  # pages skipped (not HTML, 404, ...), per request
+    reasons_json: Mapped[str | None] = mapped_column(Text)  # {"errors/timeout": n, "skipped/http_404": n, ...}
+    pages_per_second: Mapped[float | None] = mapped_column(Float)
+    rule_hits_json: Mapped[str | None] = mapped_column(Text)  # {"body": 0.98}: share of article pages a site rule matched
+    problems_json: Mapped[str | None] = mapped_column(Text)  # {"coverage:authors": "message", ...} of failed monitors
+
+
+class HealthProblem(Base):
+    """A problem a monitor found on a site, open until a later check finds it gone.
+
+    Alerts go out when a problem opens and when it clears, once each: this table is what
+    remembers which problems were already announced.
+    """
+
+    __tablename__ = "health_problems"
+    __table_args__ = (Index("ix_health_problems_site_open", "site_id", "cleared_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(100))  # coverage:authors, new_articles, error_rate, stalled, overdue, ...
+    message: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime]
+    opened_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    cleared_at: Mapped[datetime | None]
+    cleared_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+
 
 
 # --- the crawler's state -----------------------------------------------------------------

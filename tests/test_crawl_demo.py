@@ -101,7 +101,7 @@ def _snapshot(db: Path) -> dict:
     out = {}
     with sqlite3.connect(db) as conn:
         for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-                                     "AND name NOT LIKE '%fts%' AND name NOT IN ('crawl_runs', 'alembic_version')"):
+                                     "AND name NOT LIKE '%fts%' AND name NOT IN ('crawl_runs', 'run_health', 'alembic_version')"):
             cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "last_seen_at"]
             out[table] = sorted(map(repr, conn.execute(f"SELECT {', '.join(cols)} FROM {table}")))
     return out

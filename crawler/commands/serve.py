@@ -58,7 +58,12 @@ DESCRIPTIONS = {
     "comments": "One row per comment; parent_id points at the comment it answers. deleted_at: removed at the source.",
     "article_versions": "Every distinct content an article has had: edits are history, not overwrites.",
     "article_urls": "Every canonical URL an article was seen under (exact duplicates land here).",
-    "crawl_runs": "One row per crawl with its status and counters.",
+    "crawl_runs": "One row per crawl with its status and counters; status degraded: a health monitor failed "
+                  "(message says which).",
+    "run_health": "Per crawl run: field coverage of its stored articles, comments per article, threads failed, "
+                  "article share, error and skip rates, pages/s, site rule hits, and the monitors it failed.",
+    "health_problems": "Problems health monitors found per site, from when they opened to when they cleared "
+                       "(alerts go out at each end).",
     "sites": "One row per configured site.",
     "authors": "Author names; article_authors links them to articles in byline order (position).",
     "tags": "Tag names; article_tags links them to articles.",
@@ -96,6 +101,7 @@ def datasette_metadata(db_name: str, internal: list[str] = ()) -> dict:
         "description_html": (
             "News articles and their comment threads, read-only. "
             "<a href=\"/-/charts\">Charts</a> · "
+            "<a href=\"/-/health\">Health</a> · "
             f"<a href=\"/{db_name}/search\">Search articles</a> · "
             f"<a href=\"/{db_name}/search_comments\">Search comments</a> · "
             f"<a href=\"/{db_name}/article_overview\">All articles</a>"),
@@ -144,7 +150,7 @@ def run_datasette(path: Path, host: str, port: int) -> int:
                 "--setting", "facet_time_limit_ms", "500",
                 "--setting", "suggest_facets", "off",
                 "--setting", "truncate_cells_html", "600"]
-        print(f"newsdesk serve: Datasette on http://{host}:{port}/ (charts: /-/charts), read-only",
+        print(f"newsdesk serve: Datasette on http://{host}:{port}/ (charts: /-/charts, health: /-/health), read-only",
               file=sys.stderr, flush=True)
         try:
             cli.main(args=args, prog_name="datasette", standalone_mode=False)
@@ -156,7 +162,7 @@ def run_datasette(path: Path, host: str, port: int) -> int:
 def run_builtin(url: str, host: str, port: int) -> int:
     server = make_app_server(url, host, port)
     shown = make_url(url).render_as_string(hide_password=True)
-    print(f"newsdesk serve: {shown} on http://{host}:{port}/ (charts: /charts), read-only",
+    print(f"newsdesk serve: {shown} on http://{host}:{port}/ (charts: /charts, health: /health), read-only",
           file=sys.stderr, flush=True)
     try:
         server.serve_forever()

@@ -50,7 +50,8 @@ def run(args) -> int:
         numbers = [s.articles, s.near_duplicates, s.duplicate_urls, s.comments, s.deleted_comments]
         totals = [a + b for a, b in zip(totals, numbers, strict=True)]
         table.add_row(s.site, *map(str, numbers), _when(s.first_published)[:10], _when(s.last_published)[:10],
-                      s.last_run_status or "never", _when(s.last_run_finished or s.last_run_started))
+                      f"[red]{s.last_run_status}[/red]" if s.last_run_status in ("degraded", "failed")
+                      else s.last_run_status or "never", _when(s.last_run_finished or s.last_run_started))
     if len(sites) > 1:
         table.add_row("[b]all sites[/b]", *(f"[b]{n}[/b]" for n in totals), "", "", "", "")
     out.print(table)
@@ -67,13 +68,14 @@ def run(args) -> int:
 
     table = Table(title="Latest crawl runs")
     for name in ("run", "site", "status", "started", "finished", "pages", "new", "updated", "unchanged",
-                 "comments new", "dups", "errors"):
-        table.add_column(name, justify="left" if name in ("site", "status", "started", "finished") else "right")
+                 "comments new", "dups", "errors", "message"):
+        table.add_column(name, justify="left" if name in ("site", "status", "started", "finished", "message")
+                         else "right", overflow="fold")
     for r in runs:
-        style = {"failed": "red", "running": "yellow", "cancelled": "yellow"}.get(r[2])
+        style = {"failed": "red", "degraded": "red", "running": "yellow", "cancelled": "yellow"}.get(r[2])
         table.add_row(str(r[0]), r[1], f"[{style}]{r[2]}[/{style}]" if style else r[2], _when(r[3]), _when(r[4]),
-                      *map(str, r[5:]))
+                      *map(str, r[5:12]), r[12] or "")
     if not runs:
-        table.add_row("–", "no crawl runs yet", *[""] * 10)
+        table.add_row("–", "no crawl runs yet", *[""] * 11)
     out.print(table)
     return 0

@@ -37,3 +37,5 @@ def print_summary(db_url: str, outcome: CrawlOutcome, site: str | None = None) -
             if run.finished_at and run.started_at:
                 counters.add_row("seconds", f"{(run.finished_at - run.started_at).total_seconds():.1f}")
             console.print(counters)
+            if run.status == "degraded":  # a health monitor failed (see `newsdesk health`)
+                console.print(f"[red]{run.message}[/red]", highlight=False)

@@ -46,6 +46,12 @@ class DemoSite:
         self.articles: list[dict] = copy.deepcopy(data["articles"])
         self.requests: list[tuple[str, str, int]] = []
         self.delay = 0.0
+        # "classic", or "redesign": what a publisher's redesign does to a scraper (authors in a
+        # new element, the body container renamed, comments moved to a JavaScript system).
+        self.templates = "classic"
+        # Stop answering after this many requests (a hung server), until released.
+        self.stall_after: int | None = None
+        self.stall_released = threading.Event()
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.url = ""
@@ -121,6 +127,15 @@ class DemoSite:
             for a in self.articles:
                 a["comments"] = [c for c in a["comments"] if c["id"] != comment_id]
 
+    def stall(self, after: int = 0) -> None:
+        """From the next ``after`` requests on, hold every request unanswered until ``release_stall``."""
+        self.stall_released.clear()
+        self.stall_after = len(self.requests) + after
+
+    def release_stall(self) -> None:
+        self.stall_after = None
+        self.stall_released.set()
+
     # --- helpers ---
     def path_of(self, a) -> str:
         d = datetime.fromisoformat(a["published"])
@@ -143,6 +158,8 @@ class DemoSite:
     def _handle(self, h: BaseHTTPRequestHandler):
         if self.delay:
             time.sleep(self.delay)
+        if self.stall_after is not None and len(self.requests) >= self.stall_after:
+            self.stall_released.wait()
         path = h.path.split("?")[0]
         with self.lock:
             status, ctype, body, last_mod = self._route(path)
@@ -304,6 +321,8 @@ class DemoSite:
         body = "".join(f"<p>{escape(p)}</p>" for p in a["body"])
         tags = " ".join(f'<a rel="tag" href="/tag/{t.lower()}/">{escape(t)}</a>' for t in a["tags"])
         n = len(a["comments"])
+        if self.templates == "redesign":
+            return self._layout(a["title"], self._redesigned_article(a, pub, body, tags, n), head)
         main = (f'<article class="post"><div class="post-meta">By: {authors} | <span class="date">{pub:%m-%d-%Y}'
                 f'</span> | <a class="category" href="/section/{a["section"].lower()}/">{a["section"]}</a></div>'
                 f'<figure class="featured-image"><img src="/images/{a["slug"]}.jpg" alt=""><figcaption>Photo credit: '
@@ -317,3 +336,20 @@ class DemoSite:
                 f'<label for="comment">Comment *</label><textarea id="comment" name="comment"></textarea>'
                 f'<input type="submit" value="Post Comment"></form></div></div>')
         return self._layout(a["title"], main, head)
+
+    def _redesigned_article(self, a, pub, body, tags, n):
+        """The same article after a redesign: the byline's names move to a contributors box
+        at the end (no "By", no author class), the body container has a new class, and the
+        thread is loaded by a JavaScript widget from another comment system."""
+        people = "".join(f'<li><span class="contributor-name">{escape(name)}</span></li>' for name in a["authors"])
+        return (f'<article class="story"><div class="story-meta"><span class="date">{pub:%m-%d-%Y}</span> | '
+                f'<a class="category" href="/section/{a["section"].lower()}/">{a["section"]}</a></div>'
+                f'<figure class="featured-image"><img src="/images/{a["slug"]}.jpg" alt=""><figcaption>Photo credit: '
+                f'{self.site_name}</figcaption></figure><h1 class="story-title">{escape(a["title"])}</h1>'
+                f'<div class="story-text">{body}</div><div class="tags">Tags: {tags}</div>'
+                f'<section class="contributors"><h4>Contributors</h4><ul>{people}</ul></section></article>'
+                f'<section class="conversation"><h3>Join the conversation ({n})</h3>'
+                f'<div id="talk-embed" data-thread="{escape(a["slug"])}"></div>'
+                f'<script async src="/talk/embed.js"></script>'
+                f'<noscript>Comments need JavaScript.</noscript></section>')
+

@@ -6,7 +6,9 @@ stat newsdesk/crawl_run_id, for the crawl lock and the commands' summaries. When
 closes, the row gets its status (from the finish reason, models/runs.py), its counters (read
 from the crawl's Scrapy stats, which the pipelines and middlewares keep: no second
 bookkeeping), all stats as JSON, and one message saying why a run was skipped or could not do
-its job. What happens outside the crawl (a process that died) is the scheduler's to record.
+its job (for a run a health monitor failed: status ``degraded`` and the monitors' message, from
+crawler/extensions/health.py). What happens outside the crawl (a process that died) is the
+scheduler's to record.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from ..contracts import (
     CRAWL_RUN_ID,
     DUPLICATES,
     ERRORS,
+    HEALTH_MESSAGE,
     RUN_MESSAGE,
     START_FAILURES,
     total,
@@ -63,7 +66,9 @@ def reached_site(stats: dict) -> bool:
 
 
 def run_status(reason: str, stats: dict) -> str:
-    return runs.status_for(reason, reached_site=reached_site(stats))
+    status = runs.status_for(reason, reached_site=reached_site(stats))
+    # A health monitor failed (crawler/extensions/health.py): the crawl ran, the site looks broken.
+    return "degraded" if status == "finished" and stats.get(HEALTH_MESSAGE) else status
 
 
 def run_message(reason: str, stats: dict, spider) -> str | None:
@@ -75,7 +80,7 @@ def run_message(reason: str, stats: dict, spider) -> str | None:
     failures = getattr(spider, "start_failures", None)
     if failures and not stats.get("response_received_count"):
         return "could not reach the site: " + "; ".join(failures)
-    return None
+    return stats.get(HEALTH_MESSAGE)  # which monitors a degraded run failed
 
 
 class CrawlRunExtension:

@@ -38,6 +38,7 @@ from ..extract.alternate import alternate_json_url, times_from_alternate
 from ..extract.classify import kind_of
 from ..extract.page import Page
 from ..extract.version import extractor_version
+from ..monitors.figures import count_rule_hits
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
 from ..urls import InvalidURL, canonical_for_page, canonical_url, tracking_params
 from .discovery import COMMENT_PAGE, Discovery, guarded
@@ -236,6 +237,7 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
                        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
                        extractor_version=extractor_version(), archive_records=archived_records(response, Kind.ARTICLE))
         stats.inc_value(ARTICLE_PAGES)
+        count_rule_hits(stats, page)  # site health: does each site rule still match (crawler/monitors)
         if url := alternate_json_url(page):
             # The post's own JSON (WordPress's REST route) has its UTC times; then the thread.
             yield scrapy.Request(url, callback=self.parse_alternate, errback=self.alternate_failed,

@@ -46,7 +46,7 @@ MARKS = ("\x02", "\x03")
 # What the browse pages offer: the analysts' tables and views (not Alembic's or the FTS internals).
 VIEWS = ("article_overview", "comment_threads", "daily_counts")
 TABLES = ("sites", "articles", "authors", "article_authors", "tags", "article_tags", "article_urls",
-          "article_versions", "comments", "crawl_runs")
+          "article_versions", "comments", "crawl_runs", "run_health", "health_problems")
 
 
 def readonly_engine(url: str) -> Engine:
@@ -82,6 +82,13 @@ def _cell(value) -> str:
     return value if len(value) <= CELL_CHARS else value[:CELL_CHARS] + "…"
 
 
+def render_fragment(template: str, **context) -> str:
+    """A part of a page from these templates (the Datasette plugin's Health page uses the
+    same per-site section as this app's)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    return env.get_template(template).render(**context)
+
+
 class NewsdeskApp:
     def __init__(self, url: str):
         self.url = url
@@ -95,6 +102,7 @@ class NewsdeskApp:
             (re.compile(r"^/$"), self.index),
             (re.compile(r"^/search$"), self.search),
             (re.compile(r"^/charts$"), self.charts),
+            (re.compile(r"^/health$"), self.health),
             (re.compile(r"^/article/(\d+)$"), self.article),
             (re.compile(r"^/browse/(\w+)$"), self.browse),
             (re.compile(r"^/sql$"), self.sql),
@@ -165,6 +173,14 @@ class NewsdeskApp:
         with self.sessions() as session:
             charts = charts_for(session, site)
         return "200 OK", self.render("charts.html", charts=charts, site=site or "")
+
+    def health(self, params):
+        from .charts import health_for
+
+        site = params.get("site") or None
+        with self.sessions() as session:
+            sites = health_for(session, site)
+        return "200 OK", self.render("health.html", sites=sites, site=site or "")
 
     def article(self, params, article_id):
         with self.sessions() as session:

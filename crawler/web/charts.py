@@ -163,3 +163,153 @@ def charts_for(session, site: str | None = None, days: int = 60) -> list[dict[st
          "note": "by number of articles (bylines); hover for the count",
          "svg": bar_chart([(name, n) for name, n, _ in authors])},
     ]
+
+
+# --- the Health page ------------------------------------------------------------------------
+
+FAILED = "#d62728"
+COVERAGE_SERIES = (("title", "title_coverage"), ("authors", "authors_coverage"), ("published", "published_coverage"),
+                   ("body", "body_coverage"), ("section", "section_coverage"), ("image", "image_coverage"),
+                   ("language", "language_coverage"))
+
+
+def _failed_columns(problems: dict) -> set[str]:
+    """The run_health columns (or rule names, as "rule:NAME") a run's failed monitors name."""
+    out = set()
+    for kind in problems:
+        if kind.startswith("coverage:"):
+            name = kind.split(":", 1)[1]
+            out.add("comments_per_article" if name == "comments" else f"{name}_coverage")
+        elif kind.startswith("rule:"):
+            out.add(kind)
+    return out
+
+
+def coverage_over_runs(site: str, runs: list, *, width: int = 900, height: int = 300) -> str:
+    """One line per field (share of the run's stored articles that have it), one point per
+    run, oldest left; a run that failed a monitor has a red band, and the point of each
+    field it failed on is red (hover: the monitor's message)."""
+    runs = [r for r in runs if r.figures and r.figures.get("articles")]
+    if not runs:
+        return _empty(width, 120, f"no runs of {site} with articles yet")
+    left, right, top, bottom = 48, 110, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(runs) - 1, 1)
+    x_of = (lambda i: left + i * step) if len(runs) > 1 else (lambda i: left + plot_w / 2)
+
+    def y_of(value: float) -> float:
+        return top + plot_h - plot_h * value
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="coverage over runs of {escape(site)}" {FONT}>']
+    for i, r in enumerate(runs):  # red bands first, under the lines
+        if r.problems:
+            band = max(min(step, 40), 14)
+            parts.append(f'<rect class="failed-run" x="{x_of(i) - band / 2:.1f}" y="{top}" width="{band:.1f}" '
+                         f'height="{plot_h}" fill="{FAILED}" fill-opacity="0.15"><title>run {r.run_id} '
+                         f'{escape(r.status)}: {escape("; ".join(r.problems.values()))}</title></rect>')
+    for k in range(5):
+        y = top + plot_h - plot_h * k / 4
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{k * 25}%</text>')
+    series = list(COVERAGE_SERIES) + [(f"{name} rule", f"rule:{name}")
+                                      for name in sorted({n for r in runs for n in (r.figures.get("rules") or {})})]
+    for index, (label, column) in enumerate(series):
+        color = PALETTE[index % len(PALETTE)]
+        points = []
+        for i, r in enumerate(runs):
+            value = (r.figures.get("rules") or {}).get(column[5:]) if column.startswith("rule:") else r.figures.get(column)
+            if value is not None:
+                points.append((i, value, column in _failed_columns(r.problems), r))
+        if not points:
+            continue
+        dash = ' stroke-dasharray="5 3"' if column.startswith("rule:") else ""
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="'
+                     + " ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v, _, _ in points) + '"/>')
+        for i, v, failed, r in points:
+            tip = f"run {r.run_id} · {label}: {v:.0%}" + (" (monitor failed)" if failed else "")
+            mark = ' class="failed"' if failed else ""
+            parts.append(f'<circle{mark} cx="{x_of(i):.1f}" cy="{y_of(v):.1f}" '
+                         f'r="{5 if failed else 3}" fill="{FAILED if failed else color}"><title>{escape(tip)}</title></circle>')
+        ly = top + 12 + index * 16  # legend on the right
+        parts.append(f'<line x1="{left + plot_w + 10}" x2="{left + plot_w + 28}" y1="{ly - 4}" y2="{ly - 4}" '
+                     f'stroke="{color}" stroke-width="2"{dash}/><text x="{left + plot_w + 32}" y="{ly}" fill="#222">'
+                     f'{escape(label)}</text>')
+    for i, r in enumerate(runs):  # name what failed beside the red points (lines that fall together overlap)
+        failed = [label for label, column in series if column in _failed_columns(r.problems)]
+        for k, label in enumerate(failed):
+            parts.append(f'<text x="{x_of(i) + 9:.1f}" y="{top + plot_h - 6 - 14 * k:.1f}" fill="{FAILED}">'
+                         f'{escape(label)}</text>')
+    every = max(1, round(len(runs) / 15))
+    for i, r in enumerate(runs):
+        if i % every == 0 or i == len(runs) - 1:
+            parts.append(f'<text x="{x_of(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                         f'fill="{FAILED if r.problems else "#444"}">{r.run_id}</text>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="#666">run</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def comments_over_runs(site: str, runs: list, *, width: int = 900, height: int = 200) -> str:
+    """Comments per stored article, one bar per run, red where that monitor failed."""
+    runs = [r for r in runs if r.figures and r.figures.get("comments_per_article") is not None]
+    if not runs:
+        return _empty(width, 80, f"no runs of {site} with articles yet")
+    left, right, top, bottom = 48, 110, 16, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [r.figures["comments_per_article"] for r in runs]
+    y_max = max(max(values), 1e-9)
+    step = plot_w / len(runs)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="comments per article over runs of {escape(site)}" {FONT}>']
+    for k in range(3):
+        y = top + plot_h - plot_h * k / 2
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{y_max * k / 2:.1f}</text>')
+    for i, (r, v) in enumerate(zip(runs, values)):
+        failed = "comments_per_article" in _failed_columns(r.problems)
+        h = max(plot_h * v / y_max, 3 if failed else 0)  # a failed 0 still shows red
+        x = left + i * step + step * 0.15
+        mark = ' class="failed"' if failed else ""
+        parts.append(f'<rect{mark} x="{x:.1f}" y="{top + plot_h - h:.1f}" '
+                     f'width="{step * 0.7:.1f}" height="{h:.1f}" fill="{FAILED if failed else PALETTE[0]}">'
+                     f'<title>run {r.run_id}: {v:.1f} comments per article</title></rect>')
+        if failed:
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h - h - 5:.1f}" text-anchor="middle" '
+                         f'fill="{FAILED}">{v:.1f}</text>')
+        parts.append(f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                     f'fill="{FAILED if r.problems else "#444"}">{r.run_id}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def health_for(session, site: str | None = None, runs: int = 30) -> list[dict]:
+    """The Health page, per site: its state, open problems, the two charts and its runs (newest first)."""
+    from models import health
+
+    from ..monitors.figures import shown
+
+    names = [site] if site else health.site_names(session)
+    problems = health.all_open_problems(session)
+    out = []
+    for name in names:
+        recent = health.recent_runs(session, name, runs)
+        oldest_first = list(reversed(recent))
+        rows = []
+        for r in recent[:10]:
+            f = r.figures
+            rows.append({"run": r.run_id, "started": r.started_at, "status": r.status, "articles": f.get("articles"),
+                         "cells": [shown(c, f.get(c)) for _, c in COVERAGE_SERIES]
+                         + [shown("comments_per_article", f.get("comments_per_article")),
+                            str(f.get("comment_threads_failed", "–")), shown("article_share", f.get("article_share")),
+                            shown("error_rate", f.get("error_rate")), shown("skip_rate", f.get("skip_rate")),
+                            shown("pages_per_second", f.get("pages_per_second"))],
+                         "failed": _failed_columns(r.problems), "message": r.message if r.problems else None})
+        open_ = problems.get(name, {})
+        out.append({"site": name, "state": "degraded" if open_ else ("ok" if recent else "never run"),
+                    "problems": list(open_.values()), "rows": rows,
+                    "columns": [label for label, _ in COVERAGE_SERIES] + ["comments/art", "threads failed",
+                                                                          "article share", "errors", "skipped", "pages/s"],
+                    "coverage_svg": coverage_over_runs(name, oldest_first),
+                    "comments_svg": comments_over_runs(name, oldest_first)})
+    return out

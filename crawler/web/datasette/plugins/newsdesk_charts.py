@@ -1,9 +1,9 @@
-"""Datasette plugin loaded by `newsdesk serve` (--plugins-dir): the /-/charts page, the
+"""Datasette plugin loaded by `newsdesk serve` (--plugins-dir): the /-/charts and /-/health pages, the
 /-/thread/ID page (an article with its comment thread nested, as the site showed it), menu
 links, and cells as people read them (times to the second, threads indented, titles linking
 to their thread).
 
-The charts are drawn by crawler.web.charts from models.stats and the thread by
+The charts are drawn by crawler.web.charts from models.stats and models.health and the thread by
 crawler.web.thread, the same code as the built-in app's pages; the queries run on a
 read-only SQLAlchemy connection to the database Datasette serves.
 """
@@ -73,11 +73,25 @@ async def thread_page(datasette, request):
         "a": article, "paragraphs": [p for p in body.split("\n\n") if p.strip()], "published": when(article["published_at"]),
         "thread_html": Markup(nested_thread_html(thread)), "thread_css": Markup(THREAD_CSS), "database": db.name,
     }, request=request))
+def _health(path: str, site: str | None) -> list[str]:
+    from crawler.web.app import render_fragment
+    from crawler.web.charts import health_for
+
+    with _sessions(path)() as session:
+        return [render_fragment("health_site.html", s=s) for s in health_for(session, site)]
+
+
+async def health_page(datasette, request):
+    db = datasette.get_database()
+    site = request.args.get("site") or None
+    sections = await asyncio.to_thread(_health, db.path, site)
+    return Response.html(await datasette.render_template(
+        "newsdesk_health.html", {"sections": sections, "site": site or "", "database": db.name}, request=request))
 
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/charts$", charts_page), (r"^/-/thread/(?P<article_id>\d+)$", thread_page),
+    return [(r"^/-/charts$", charts_page), (r"^/-/health$", health_page), (r"^/-/thread/(?P<article_id>\d+)$", thread_page),
             (r"^/-/newsdesk\.css$", css)]
 
 
@@ -119,6 +133,7 @@ def menu_links(datasette):
     return [
         {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
         {"href": datasette.urls.table(db.name, "comment_threads"), "label": "Comment threads"},
+        {"href": datasette.urls.path("/-/health"), "label": "Health"},
         {"href": datasette.urls.path(f"/{db.name}/search"), "label": "Search articles"},
         {"href": datasette.urls.path(f"/{db.name}/search_comments"), "label": "Search comments"},
     ]
