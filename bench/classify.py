@@ -132,7 +132,8 @@ def demo_pages(name: str):
 
     with open_site(name) as site:
         articles = {site.url + site.path_of(a) for a in site.articles}
-        skip = lambda url: False
+        def skip(url):
+            return False
         if name == "hostile":
             from sites.hostile import CASE_DATE, CASES
 
@@ -140,7 +141,8 @@ def demo_pages(name: str):
             # transcripts never reach the classifier (cut by the download size limit).
             articles |= {f"{site.url}/{CASE_DATE}/{slug}/" for slug, case in CASES.items()
                          if case.startswith(("latin1", "cp1251", "broken", "defined", "slow"))}
-            skip = lambda url: CASES.get(url.rstrip("/").rsplit("/", 1)[-1], "").startswith("huge")
+            def skip(url):
+                return CASES.get(url.rstrip("/").rsplit("/", 1)[-1], "").startswith("huge")
         yield from walk(site.url + "/", lambda u: u.split("?")[0] in articles, skip=skip)
 
 

@@ -118,7 +118,7 @@ class Database:
         for name, sql in checks.items():
             if n := self.count(sql):
                 found.append(f"{name}: {n}")
-        for url, (count, ids) in self.snapshot().items():
+        for url, (_count, ids) in self.snapshot().items():
             if url in site_threads and ids != site_threads[url]:
                 found.append(f"half-stored thread: {url} has {len(ids)} of {len(site_threads[url])} comments")
         return found

@@ -160,7 +160,7 @@ def _table(title: str, groups: list[str], nd: dict, tf: dict) -> list[str]:
         vb = [b.get(m, {}).get("mean") for m, _ in FIELDS]
         lines.append(f"| {g} | {a['pages']} | newsdesk | " + " | ".join(map(_cell, va)) + " |")
         lines.append("| | | trafilatura | " + " | ".join(map(_cell, vb)) + " |")
-        lines.append("| | | difference | " + " | ".join(_delta(x, y) for x, y in zip(va, vb)) + " |")
+        lines.append("| | | difference | " + " | ".join(_delta(x, y) for x, y in zip(va, vb, strict=False)) + " |")
     return lines + [""]
 
 

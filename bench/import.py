@@ -174,7 +174,7 @@ def main() -> int:
             print(f"round {n}: trafilatura loop {base[-1]:.1f} pages/s, newsdesk import {ours[-1]:.1f} pages/s "
                   f"({ours[-1] / base[-1]:.2f}x)")
     b, o = statistics.median(base), statistics.median(ours)
-    ratios = statistics.median(x / y for x, y in zip(ours, base))
+    ratios = statistics.median(x / y for x, y in zip(ours, base, strict=False))
     stored = last_stats.get("newsdesk/articles_new", 0)
     dups = sum(v for k, v in last_stats.items() if k.startswith("newsdesk/duplicates/"))
     skipped = sum(v for k, v in last_stats.items() if k.startswith(("newsdesk/skipped/", "newsdesk/articles_dropped/")))

@@ -113,7 +113,7 @@ def _check_driver(url) -> None:
         dialect.import_dbapi()
     except ImportError as exc:
         hint = ("pip install 'newsdesk[postgres]'" if url.drivername == "postgresql+psycopg"
-                else f"install it, or use postgresql+psycopg:// (pip install 'newsdesk[postgres]')")
+                else "install it, or use postgresql+psycopg:// (pip install 'newsdesk[postgres]')")
         raise DatabaseConfigError(f"the driver of {url.drivername} is not installed "
                                   f"({exc.name or exc}): {hint}") from None
 

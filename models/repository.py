@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from .archive import archive_pointer, changed_fields, extracted_fields, save_records, stored_fields
 from .tables import (
-    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site,
+    Article,
+    ArticleAuthor,
+    ArticleTag,
+    ArticleUrl,
+    ArticleVersion,
+    Author,
+    Comment,
+    Site,
     Tag,
 )
 

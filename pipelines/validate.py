@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import replace
 
 from scrapy.exceptions import DropItem
 
 from crawler.contracts import ARTICLES_DROPPED, COMMENTS_DROPPED, COMMENTS_ORPHANED
 from crawler.items import ArticleItem
-
 
 # Chinese and Japanese are written without spaces between words: two characters count as one
 # word (their average length), so a Japanese article is not "too short" for having no spaces.

@@ -131,7 +131,8 @@ def test_reextract_into_a_fresh_database_stores_what_the_crawl_stored(archived, 
     assert_same(snapshot(fresh), snapshot(archived[name]["db"]))
     assert rows(fresh, "SELECT origin, status FROM crawl_runs") == [("reextract", "finished")]
     # The new rows point at the same records.
-    pointers = lambda db: sorted(rows(db, "SELECT canonical_url, warc_file, warc_offset FROM articles"))
+    def pointers(db):
+        return sorted(rows(db, "SELECT canonical_url, warc_file, warc_offset FROM articles"))
     assert pointers(fresh) == pointers(archived[name]["db"])
 
 

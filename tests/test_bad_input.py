@@ -11,8 +11,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 
 from crawler.downloadermiddlewares.backoff import retry_after_seconds
-from crawler.downloadermiddlewares.compression import (CompressionGuardMiddleware, TooLarge, Truncated,
-                                                       inflate_gzip)
+from crawler.downloadermiddlewares.compression import CompressionGuardMiddleware, TooLarge, Truncated, inflate_gzip
 from crawler.downloadermiddlewares.safety import address_refused
 from crawler.extract import extract_page
 from crawler.extract.comments import parse_comment_response

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +12,6 @@ import pytest
 
 from helpers import (
     SiteControl,
-    log_says,
     rows,
     run_newsdesk,
     site_block,

@@ -11,8 +11,8 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_newsdesk, run_scrapy
+
 from models.db import resolve_url, session_factory, upgrade
 from storage_corpus import article, seed_corpus
 

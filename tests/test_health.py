@@ -11,12 +11,10 @@ import json
 import socket
 import sqlite3
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_newsdesk, start_newsdesk
 from test_serve import Browser, Server, chromium  # noqa: F401 - chromium: the fixture that finds the browser
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, run_newsdesk
-
-pytestmark = pytest.mark.e2e  # child-process crawls and servers
 from models.db import resolve_url, session_factory, upgrade
 from storage_corpus import seed_corpus
+
+pytestmark = pytest.mark.e2e  # child-process crawls and servers
 
 SCRIPT = "<script>alert('pwned')</script> nice try"
 

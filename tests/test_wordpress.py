@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import CI, run_scrapy
+
 from sites.wordpress import WordPressSite, WordPressUnavailable
 
 pytestmark = pytest.mark.e2e

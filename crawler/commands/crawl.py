@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 from urllib.parse import urlsplit
 
-from models.db import DatabaseUnavailable, check_connection, resolve_url
 from scrapy.settings import Settings
 
-from models.db import ensure_schema, resolve_url
+from models.db import DatabaseUnavailable, check_connection, ensure_schema, resolve_url
 
 from .. import settings as project
 from ..contracts import EXIT_SKIPPED

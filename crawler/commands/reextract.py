@@ -103,7 +103,7 @@ def run(args) -> int:
     for name, site_fetches in sorted(by_site.items()):
         replay, targets = {}, []
         for fetch in site_fetches:
-            for kind, url, path, offset in fetch.records:
+            for _kind, url, path, offset in fetch.records:
                 replay.setdefault(url, (locate_file(path, args.archive), offset))
             targets.append(fetch.page[1])
         jobs.append((site_config(name, sites, targets[0]), targets, replay))

@@ -25,7 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task, threads
 
 from ..contracts import (
-    ARTICLES_NEW, CRAWL_RUN_ID, HEALTH, HEALTH_MESSAGE, HEALTH_PROBLEMS, HEALTH_STALLED, START_FAILURES,
+    ARTICLES_NEW,
+    CRAWL_RUN_ID,
+    HEALTH,
+    HEALTH_MESSAGE,
+    HEALTH_PROBLEMS,
+    HEALTH_STALLED,
+    START_FAILURES,
 )
 from ..items import ArticleItem
 from ..monitors.alerts import AlertConfigError, Alerts

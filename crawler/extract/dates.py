@@ -132,13 +132,14 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
     if len(text) > MAX_DATE_TEXT:
         return None
     try:
-        return _parse_date(text, tz=tz, date_order=date_order, fetched_at=fetched_at, language=language)
+        return _parse_date(text, tz=tz, date_order=date_order, fetched_at=fetched_at, language=language,
+                           keep_offset=keep_offset)
     except (ValueError, OverflowError):  # an offset of +99:00, a year past 9999: no date
         return None
 
 
 def _parse_date(text: str, *, tz: str | None, date_order: str | None, fetched_at: datetime | None,
-                language: str | None) -> datetime | None:
+                language: str | None, keep_offset: bool) -> datetime | None:
     if _ISO.match(text):
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))

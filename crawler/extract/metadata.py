@@ -14,8 +14,10 @@ from urllib.parse import urljoin, urlsplit
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from .authors import clean_author_names  # noqa: F401 (re-exported)
-from .authors import extract_authors  # noqa: F401 (re-exported: the field functions are read here)
+from .authors import (
+    clean_author_names,  # noqa: F401 (re-exported)
+    extract_authors,  # noqa: F401 (re-exported: the field functions are read here)
+)
 from .body import BOILERPLATE, extract_generic_body
 from .bylines import IN_PAGE_FURNITURE
 from .bylines import byline as _byline

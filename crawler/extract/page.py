@@ -17,7 +17,6 @@ from w3lib.encoding import html_to_unicode
 
 from .rules import SiteRules
 
-
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 

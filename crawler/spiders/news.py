@@ -25,7 +25,6 @@ from ..contracts import (
     ARTICLE_DATA,
     ARTICLE_DATA_FAILED,
     ARTICLE_PAGES,
-    ERRORS,
     LISTINGS,
     NOT_AN_ARTICLE,
     NOT_AN_ARTICLE_KIND,

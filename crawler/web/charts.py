@@ -62,7 +62,7 @@ def stacked_bars(days: list[str], series: dict[str, list[int]], *, width: int = 
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{value:.0f}</text>')
     colors = {site: PALETTE[i % len(PALETTE)] for i, site in enumerate(series)}
-    for i, (day, d) in enumerate(zip(days, dates)):
+    for i, (day, d) in enumerate(zip(days, dates, strict=False)):
         x = x_of(d) - bar_w / 2
         base = top + plot_h
         for site, values in series.items():
@@ -266,7 +266,7 @@ def comments_over_runs(site: str, runs: list, *, width: int = 900, height: int =
         y = top + plot_h - plot_h * k / 2
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{y_max * k / 2:.1f}</text>')
-    for i, (r, v) in enumerate(zip(runs, values)):
+    for i, (r, v) in enumerate(zip(runs, values, strict=False)):
         failed = "comments_per_article" in _failed_columns(r.problems)
         h = max(plot_h * v / y_max, 3 if failed else 0)  # a failed 0 still shows red
         x = left + i * step + step * 0.15

@@ -24,8 +24,8 @@ without the network (``newsdesk reextract``), and what ``newsdesk import-warc`` 
 On SQLite, changing the constraint recreates ``article_versions``; the views of 0002 name
 it, so they are dropped first and made again after (as 0002's note says).
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"

@@ -12,9 +12,8 @@ found wrong with a site, from when it opened to when a later check found it gone
 out once at each end). ``crawl_runs.status`` gains the value ``degraded`` (no DDL: a string).
 New tables only: the FTS triggers and views of 0002 are untouched.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"
