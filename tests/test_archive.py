@@ -20,7 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CI, REPO, run_newsdesk, start_newsdesk
+
+from helpers import CI, REPO, run_newsdesk, start_newsdesk
+
+pytestmark = pytest.mark.e2e  # the real commands in child processes
 
 WARC_NAME = re.compile(r"^(demo|forum)-\d{14}-\d+-\d{5}\.warc\.gz$")
 

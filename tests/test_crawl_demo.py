@@ -141,7 +141,7 @@ def test_demo_twice_into_one_database_adds_no_row_and_keeps_every_url_alive(tmp_
     import time
     import urllib.request
 
-    from conftest import start_newsdesk
+    from helpers import start_newsdesk
 
     db = tmp_path / "demo.db"
     first = run_newsdesk("demo", "--db", str(db))

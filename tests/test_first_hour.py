@@ -11,10 +11,12 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_newsdesk, run_scrapy
 
+from helpers import REPO, run_newsdesk, run_scrapy
 from models.db import resolve_url, session_factory, upgrade
 from storage_corpus import article, seed_corpus
+
+pytestmark = pytest.mark.e2e  # the real commands in child processes
 
 UNREACHABLE_PG = "postgresql+psycopg://postgres:SECRET@127.0.0.1:1/news"
 LONG_URL = "https://goldwater.example/2016/12/" + "a-very-long-headline-slug-" * 6 + "end"

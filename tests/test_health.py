@@ -15,8 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_newsdesk, start_newsdesk
 from test_serve import Browser, Server, chromium  # noqa: F401 - chromium: the fixture that finds the browser
+
+from helpers import REPO, run_newsdesk, start_newsdesk
+
+pytestmark = pytest.mark.e2e  # the real commands in child processes
 
 SMTP_USER, SMTP_PASSWORD = "mailer-7f3a", "s3cret-smtp-pw"
 WEBHOOK_TOKEN = "T000/B000/hook-secret-token"

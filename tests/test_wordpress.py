@@ -9,8 +9,8 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from conftest import CI, run_scrapy
 
+from helpers import CI, run_scrapy
 from sites.wordpress import WordPressSite, WordPressUnavailable
 
 pytestmark = pytest.mark.e2e
