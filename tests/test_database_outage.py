@@ -91,10 +91,13 @@ def _last_line(result) -> str:
 
 
 @pytest.mark.parametrize("db, says, code", [
-    (f"postgresql+psycopg://postgres:SECRET@127.0.0.1:{_free_port()}/news", "Connection refused", 1),
+    # {port}: a port nothing listens on, found when the test runs (ids stay the same for every
+    # pytest-xdist worker)
+    ("postgresql+psycopg://postgres:SECRET@127.0.0.1:{port}/news", "Connection refused", 1),
     ("postgresql+nodriver://postgres@127.0.0.1/news", "unknown database driver", 2),
 ])
 def test_a_database_that_cannot_be_used_is_one_line_at_start(demo_site, db, says, code):
+    db = db.format(port=_free_port())
     result = run_newsdesk("crawl", "demo", "--db", db, env={"NEWSDESK_DEMO_URL": demo_site.url})
     assert result.returncode == code
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
