@@ -81,7 +81,7 @@ def run_tree(commands: list[list[str]], env: dict, cwd: Path, timeout: float) ->
     sampler.done.set()
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for p, out in zip(procs, outputs):
+    for p, out in zip(procs, outputs, strict=False):
         if p.returncode != 0:
             sys.exit(f"crawl failed ({p.returncode}): {' '.join(commands[0][:6])}\n{out[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -135,7 +135,7 @@ class SiteBuilder:
             page_html = html
             if n % 5 == 0:
                 thread = self.comments(n, page, path)
-                page_html = (_BODY_END.sub(lambda m: thread + m.group(0), html, count=1)
+                page_html = (_BODY_END.sub(lambda m, thread=thread: thread + m.group(0), html, count=1)
                              if _BODY_END.search(html) else html + thread)
             files[path if page == 1 else f"{path}comment-page-{page}/"] = page_html.encode("utf-8", "surrogateescape")
         return files

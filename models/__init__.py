@@ -5,8 +5,16 @@ mappings to the functions in ``models.repository``.
 """
 from .base import Base
 from .tables import (
-    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment,
-    CrawlRun, Site, Tag,
+    Article,
+    ArticleAuthor,
+    ArticleTag,
+    ArticleUrl,
+    ArticleVersion,
+    Author,
+    Comment,
+    CrawlRun,
+    Site,
+    Tag,
 )
 
 __all__ = [

@@ -15,7 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .tables import (
-    Article, ArticleAuthor, ArticleTag, ArticleUrl, ArticleVersion, Author, Comment, Site,
+    Article,
+    ArticleAuthor,
+    ArticleTag,
+    ArticleUrl,
+    ArticleVersion,
+    Author,
+    Comment,
+    Site,
     Tag,
 )
 

@@ -97,7 +97,7 @@ class Signature:
     def estimated_jaccard(self, other: "Signature") -> float:
         if len(self.hashvalues) != len(other.hashvalues) or not self.hashvalues:
             return 0.0
-        same = sum(1 for x, y in zip(self.hashvalues, other.hashvalues) if x == y)
+        same = sum(1 for x, y in zip(self.hashvalues, other.hashvalues, strict=False) if x == y)
         return same / len(self.hashvalues)
 
 

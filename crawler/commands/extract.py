@@ -130,7 +130,7 @@ def follow_comment_pages(item, body: bytes, url: str, charset: str | None) -> tu
         except InputError as exc:
             assembly.fail(f"comment page not fetched ({exc})")
             continue
-        if assembly.read(lambda: parse_comment_response(request.kind, page_body, page_url)) is None:
+        if assembly.read(lambda: parse_comment_response(request.kind, page_body, page_url)) is None:  # noqa: B023 - called at once
             assembly.fail(f"unreadable {request.kind} response")
     thread = assembly.result()
     item = dataclasses.replace(item, comments=thread.comments, comment_count_reported=thread.reported_count,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -20,8 +21,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from importlib.resources.abc import Traversable
 from zoneinfo import ZoneInfo
-
-import re
 
 # The demo site's content is package data, so that `newsdesk demo` works from an installed
 # wheel. Its home stays fixtures/sites/demo (DESIGN.md: fixtures/ holds the demo content):
@@ -174,7 +173,7 @@ class DemoSite:
             locs = [f"{self.url}/sitemap-posts-{y}.xml" for y in years] + [f"{self.url}/sitemap-sections.xml"]
             return 200, "application/xml", ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
                                             '"http://www.sitemaps.org/schemas/sitemap/0.9">'
-                                            + "".join(f"<sitemap><loc>{l}</loc></sitemap>" for l in locs)
+                                            + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
                                             + "</sitemapindex>"), last
         if m := re.fullmatch(r"/sitemap-posts-(\d{4})\.xml", path):
             rows = "".join(f"<url><loc>{self.url}{self.path_of(a)}</loc><lastmod>{a['modified'] or a['published']}"

@@ -11,8 +11,8 @@ theirs could not be fetched or read; the reasons are in ``stats_json`` under
 ``newsdesk/comment_threads_failed/<reason>``). ADD COLUMN only: on SQLite no table is
 recreated, so the FTS triggers and views of 0002 are untouched.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
