@@ -94,7 +94,7 @@ def _last_line(result) -> str:
     # {port}: a port nothing listens on, found when the test runs (ids stay the same for every
     # pytest-xdist worker)
     ("postgresql+psycopg://postgres:SECRET@127.0.0.1:{port}/news", "Connection refused", 1),
-    ("postgresql+nodriver://postgres@127.0.0.1/news", "unknown database driver", 2),
+    ("postgresql+nodriver://postgres@127.0.0.1/news", "no database driver 'postgresql+nodriver'", 2),
 ])
 def test_a_database_that_cannot_be_used_is_one_line_at_start(demo_site, db, says, code):
     db = db.format(port=_free_port())

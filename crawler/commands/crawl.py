@@ -75,17 +75,18 @@ def check_outcome(outcome: CrawlOutcome) -> None:
 
 def run(args) -> int:
     db_url = resolve_url(args.db)
-    get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
-    try:  # and a database that cannot be reached (one line, no engine started)
-        check_connection(db_url)
-    except DatabaseUnavailable as exc:  # the database is right but down: "could not do its job" (1), not 2
-        raise CommandError(str(exc)) from None
+    # The command line first, then the configuration, then the database: each refused in one
+    # line before the engine starts, the cheapest check first.
     if args.url is not None:
         parts = urlsplit(args.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CommandError(f"--url {args.url!r} is not an http(s) URL", code=2)
     overrides = parse_overrides(args.set)
-    get_site(args.site, args.sites)  # refuse a bad configuration before starting the engine
+    get_site(args.site, args.sites)
+    try:
+        check_connection(db_url)
+    except DatabaseUnavailable as exc:  # the database is right but down: "could not do its job" (1), not 2
+        raise CommandError(str(exc)) from None
     if str(overrides.get("NEWSDESK_STORE", "1")).lower() not in ("0", "false", "no", "off"):
         # An unreachable database is one line here, not four tracebacks from the engine's components.
         ensure_schema(db_url)
