@@ -117,18 +117,29 @@ class ArchivedFetch:
 
 
 def latest_fetches(session: Session, *, site: str | None = None, since: datetime | None = None) -> list[ArchivedFetch]:
-    """The latest archived fetch of every stored article (of ``site``, fetched at or after ``since``)."""
-    latest = select(ArticleRecord.article_id, func.max(ArticleRecord.fetched_at).label("fetched_at"))
-    if since is not None:
-        latest = latest.where(ArticleRecord.fetched_at >= since)
-    latest = latest.group_by(ArticleRecord.article_id).subquery()
+    """The archived fetch behind every stored article's current fields (of ``site``, fetched at
+    or after ``since``): the fetch whose page record the article points at. A later fetch may be
+    a stale copy (an edited article's old URL, kept only as a version), so "latest" is the
+    fallback for rows without a pointer, not the rule."""
+    current = (select(ArticleRecord.article_id, func.max(ArticleRecord.fetched_at).label("fetched_at"))
+               .join(Article, (Article.id == ArticleRecord.article_id)
+                     & (Article.warc_file == ArticleRecord.warc_file)
+                     & (Article.warc_offset == ArticleRecord.warc_offset))
+               .group_by(ArticleRecord.article_id))
+    pointed = current.subquery()
+    latest = (select(ArticleRecord.article_id, func.max(ArticleRecord.fetched_at).label("fetched_at"))
+              .where(~ArticleRecord.article_id.in_(select(pointed.c.article_id)))
+              .group_by(ArticleRecord.article_id))
+    chosen = current.union_all(latest).subquery()
     query = (select(ArticleRecord.article_id, Site.name, Article.canonical_url, ArticleRecord.fetched_at,
                     ArticleRecord.kind, ArticleRecord.url, ArticleRecord.warc_file, ArticleRecord.warc_offset)
-             .join(latest, (latest.c.article_id == ArticleRecord.article_id)
-                   & (latest.c.fetched_at == ArticleRecord.fetched_at))
+             .join(chosen, (chosen.c.article_id == ArticleRecord.article_id)
+                   & (chosen.c.fetched_at == ArticleRecord.fetched_at))
              .join(Article, Article.id == ArticleRecord.article_id)
              .join(Site, Site.id == Article.site_id)
              .order_by(ArticleRecord.article_id, ArticleRecord.id))
+    if since is not None:
+        query = query.where(ArticleRecord.fetched_at >= since)
     if site is not None:
         query = query.where(Site.name == site)
     out: dict[int, ArchivedFetch] = {}

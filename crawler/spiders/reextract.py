@@ -31,5 +31,5 @@ class ReextractSpider(NewsSpider):
         for url in self.targets:
             yield scrapy.Request(url, callback=self.parse_article, meta={"kind": "article"}, dont_filter=True)
 
-    def follow_links(self, response):
+    def follow_links(self, response, page=None):
         return iter(())
