@@ -176,7 +176,7 @@ def test_redesigned_site_run_is_degraded_naming_site_and_fields(redesign):
 
     figures = rows(db, "SELECT run_id, articles, authors_coverage, body_coverage, comments_per_article, "
                        "rule_hits_json, problems_json FROM run_health ORDER BY run_id")
-    assert [f[1] for f in figures] == [50, 50, 50, 0, 50]  # run 4: every page answered 304
+    assert [f[1] for f in figures] == [51, 51, 51, 0, 51]  # 50 articles and an edited one's stale copy; run 4: every page answered 304
     assert [f[2] for f in figures] == [1.0, 1.0, 0.0, None, 1.0]
     assert figures[0][4] > 5 and figures[2][4] == 0.0 and figures[4][4] == figures[0][4]
     assert [json.loads(f[5] or "{}").get("body") for f in figures] == [1.0, 1.0, 0.0, None, 1.0]
@@ -222,7 +222,7 @@ def test_health_command_exits_1_while_degraded_and_runs_and_stats_show_it(redesi
     assert steps["second"]["health"].returncode == 0
     during = steps["redesigned"]["health"]
     assert during.returncode == 1, during.stderr
-    assert "demo: degraded" in during.stdout and "authors coverage 0% of 50 articles" in during.stdout
+    assert "demo: degraded" in during.stdout and "authors coverage 0% of 51 article pages" in during.stdout
     assert "degraded: demo" in during.stdout
     assert steps["unchanged"]["health"].returncode == 1  # still broken: nothing said otherwise
     after = steps["restored"]["health"]
@@ -313,7 +313,7 @@ def test_health_page_shows_the_drop_in_chromium(redesign, chromium, tmp_path):  
             assert 'aria-label="comments per article over runs of demo"' in page
             # Run 3 is red: its band, the authors point, the body rule point and the comments bar.
             assert page.count('class="failed-run"') == 1 and page.count('class="failed"') == 3
-            assert "run 3 degraded: authors coverage 0% of 50 articles" in page
+            assert "run 3 degraded: authors coverage 0% of 51 article pages" in page
             assert "run 3 · authors: 0% (monitor failed)" in page and "run 5 · authors: 100%</title>" in page
             assert ">ok</span>" in page  # recovered: no open problem
             browser.screenshot(server.url + path, tmp_path / shot, size="1200,1300")

@@ -84,7 +84,7 @@ class CoverageMonitor(HealthMonitor):
             judged += 1
             h.judged.add(f"coverage:{name}")
             if level > 0 and now < (1 - t.coverage_drop) * level:
-                message = f"{LABELS[column]} {shown(column, now)} of {articles} articles (recent level {shown(column, level)})"
+                message = f"{LABELS[column]} {shown(column, now)} of {articles} article pages (recent level {shown(column, level)})"
                 self.problem(f"coverage:{name}", message)
                 drops.append(message)
         for name, now in (h.figures.get("rules") or {}).items():
