@@ -132,8 +132,12 @@ def parse_date(text: str | None, *, tz: str | None = None, date_order: str | Non
     if len(text) > MAX_DATE_TEXT:
         return None
     try:
-        return _parse_date(text, tz=tz, date_order=date_order, fetched_at=fetched_at, language=language,
-                           keep_offset=keep_offset)
+        value = _parse_date(text, tz=tz, date_order=date_order, fetched_at=fetched_at, language=language,
+                            keep_offset=keep_offset)
+        if value is not None:
+            # A parser may hand back a zone of +25:00 that only fails when compared: ask now.
+            value.utcoffset()
+        return value
     except (ValueError, OverflowError):  # an offset of +99:00, a year past 9999: no date
         return None
 
