@@ -26,10 +26,13 @@ import logging
 import os
 import socket
 import uuid
+from collections import deque
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from twisted.internet import task
+
+from ..contracts import Kind
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +160,10 @@ class SharedScheduler(RedisScheduler):
         scheduler.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         scheduler.state = cls.BUSY
         scheduler.claimed = []  # popped from the shared queue by the poller, not yet downloaded
+        # A comment thread's pages carry the article being assembled in this process (its
+        # ThreadAssembly, several pages in flight at once): they stay in this worker. Through
+        # Redis each would be a pickled copy of the half-read thread, and the copies' pages lost.
+        scheduler.local = deque()
         scheduler.heartbeat = task.LoopingCall(scheduler._report)
         scheduler.poller = task.LoopingCall(scheduler._poll)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -205,12 +212,17 @@ class SharedScheduler(RedisScheduler):
     def enqueue_request(self, request):
         if any(request is claimed for claimed in self.claimed):
             return True  # already ours: taken from the shared queue by _poll
+        if request.meta.get("kind") == Kind.COMMENTS:
+            self.local.append(request)
+            return True
         added = super().enqueue_request(request)
         if added:
             self.crawler.stats.inc_value("scheduler/enqueued/redis")
         return added
 
     def next_request(self):
+        if self.local:
+            return self.local.popleft()
         request = self.claimed.pop(0) if self.claimed else super().next_request()
         if request is not None:
             self.crawler.stats.inc_value("scheduler/dequeued/redis")
@@ -219,7 +231,7 @@ class SharedScheduler(RedisScheduler):
         return request
 
     def has_pending_requests(self):
-        return bool(self.claimed) or super().has_pending_requests()
+        return bool(self.claimed or self.local) or super().has_pending_requests()
 
     def spider_idle(self, spider):
         """The shared queue is empty and this worker has nothing in flight."""
