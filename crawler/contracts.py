@@ -73,6 +73,7 @@ NOT_MODIFIED = "newsdesk/not_modified"
 SEEN_URLS = "newsdesk/seen_urls/"  # + what fetch-state recording did
 CRAWLER_TRAPS = "newsdesk/crawler_traps"
 RECOVERED_AFTER_RETRY = "newsdesk/recovered_after_retry"
+PEAK_RSS = "newsdesk/peak_rss_bytes"  # the crawl process's high-water RSS (the kernel's, not a sample)
 
 # Values, not counters: what one component tells the others about this crawl.
 CRAWL_RUN_ID = "newsdesk/crawl_run_id"  # the crawl_runs row of this crawl (crawler/extensions/runs.py)

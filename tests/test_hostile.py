@@ -23,7 +23,10 @@ pytestmark = pytest.mark.e2e  # every test here runs the real commands in child 
 TRAP_LIMIT = 5  # sites.toml [sites.hostile.settings] NEWSDESK_TRAP_LIMIT
 MAX_COMMENT_PAGES = 30  # NEWSDESK_MAX_COMMENT_PAGES there
 MAX_LINKS = 200  # NEWSDESK_MAX_LINKS_PER_PAGE there
-PEAK_RSS_LIMIT = 500 * 1024 * 1024  # the whole crawl; a 100,000-link page once took 821 MB alone
+# The whole crawl's high-water RSS (the kernel's, read at close). Measured: 312 MiB without the
+# 100,000-link page, 483 MiB with it on an idle machine, 563 MiB on a loaded one (more large
+# pages overlap in flight). That page once took 821 MB alone, and its links all queued.
+PEAK_RSS_LIMIT = 640 * 1024 * 1024
 
 
 def rows(db: Path, sql: str, *args):
@@ -66,7 +69,7 @@ def test_crawl_finishes_and_counts_its_errors(hostile):
 
 def test_peak_memory_is_bounded(hostile):
     _, _, stats, _ = hostile
-    peak = stats["memusage/max"]  # Scrapy's MemoryUsage extension: the crawl process's peak RSS
+    peak = stats["newsdesk/peak_rss_bytes"]  # the crawl process's high-water RSS (not a once-a-minute sample)
     print(f"hostile crawl peak RSS: {peak / 2**20:.0f} MiB (limit {PEAK_RSS_LIMIT / 2**20:.0f} MiB)")
     assert peak < PEAK_RSS_LIMIT
 
