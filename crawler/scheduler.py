@@ -37,15 +37,19 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_STOPPED
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from models import runs
-from models.db import ensure_schema, get_engine, session_factory
+from models.db import get_engine, session_factory
 
 from .contracts import EXIT_SKIPPED  # another process holds the site's lock
-from .schedules import JOB_PREFIX, NOW_PREFIX, ScheduleOptions, scheduled_sites
+from .schedules import (
+    JOB_PREFIX,
+    NOW_PREFIX,
+    ScheduleOptions,
+    StoppableScheduler,
+    ensure_schema_racing,
+    scheduled_sites,
+)
 from .sites import ConfigError, SiteConfig, config_path, parse_schedule
 
 logger = logging.getLogger("newsdesk.schedule")
@@ -67,7 +71,7 @@ class SiteScheduler:
         self.children: dict[str, subprocess.Popen] = {}
         self.guard = threading.Lock()
         self.stopping = threading.Event()
-        self.scheduler = _Scheduler(
+        self.scheduler = StoppableScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(options.db_url)),
                        "startup": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max(1, options.max_parallel))},
@@ -85,7 +89,7 @@ class SiteScheduler:
         if not self.sites:
             raise ConfigError(f"no site in {config_path(self.options.sites_file)} has a schedule "
                               "(add schedule = \"*/30 * * * *\" or \"1h\" to a site)")
-        _ensure_schema(self.options.db_url)
+        ensure_schema_racing(self.options.db_url)
         global _active
         _active = self
         self.scheduler.add_listener(self.on_max_instances, EVENT_JOB_MAX_INSTANCES)
@@ -290,33 +294,11 @@ class SiteScheduler:
         logger.info("scheduler stopped")
 
 
-class _Scheduler(BackgroundScheduler):
-    def _process_jobs(self):
-        # APScheduler 3's loop runs one more round after shutdown() has stopped the
-        # executors, and submits whatever is due to them ("Error submitting job").
-        if self.state == STATE_STOPPED:
-            return None
-        return super()._process_jobs()
-
-
 def _signal(proc: subprocess.Popen, signum: int) -> None:
     try:
         proc.send_signal(signum)
     except ProcessLookupError:
         pass
-
-
-def _ensure_schema(url: str) -> None:
-    """Bring the schema to head; a second process upgrading the same new database at the
-    same moment makes ours fail once, after which it is there."""
-    for attempt in range(3):
-        try:
-            ensure_schema(url)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == 2:
-                raise
-            time.sleep(1 + attempt)
 
 
 # The scheduler of this process, for the stored jobs (which hold only a reference to

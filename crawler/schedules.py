@@ -4,13 +4,17 @@ scheduler, for `newsdesk schedule --list`)."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from models.db import get_engine
+from models.db import ensure_schema, get_engine
 
 from .runner import crawl_settings
 from .sites import SiteConfig, load_sites
@@ -73,3 +77,25 @@ def stored_jobs(db_url: str) -> list[StoredJob] | None:
     store.start(None, "default")
     return [StoredJob(job.id[len(JOB_PREFIX):], job.kwargs.get("schedule"), job.next_run_time)
             for job in store.get_all_jobs() if job.id.startswith(JOB_PREFIX)]
+
+
+class StoppableScheduler(BackgroundScheduler):
+    def _process_jobs(self):
+        # APScheduler 3's loop runs one more round after shutdown() has stopped the
+        # executors, and submits whatever is due to them ("Error submitting job").
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
+def ensure_schema_racing(url: str) -> None:
+    """Bring the schema to head; a second process upgrading the same new database at the
+    same moment makes ours fail once, after which it is there."""
+    for attempt in range(3):
+        try:
+            ensure_schema(url)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == 2:
+                raise
+            time.sleep(1 + attempt)
