@@ -21,6 +21,14 @@ Measured in the same run, alternately, each round:
 Both run after a warm-up (imports, trafilatura's and py3langid's models), so start-up is not
 charged to either. Pages/s = HTML response records / seconds; the figure is the median of the
 rounds. The machine is shared: compare the two columns of one run, not runs with each other.
+
+Beside wall-clock rates, each run's CPU time per page (user + system, of every process: the
+import's writer and its workers) and, before and after, how much of a second core this session
+gets right now (two busy processes against one: 2.00x when both cores are free). The kernel
+shares the cores between sessions (autogroup), so while other sessions keep the machine busy a
+pool of workers gets about what one process gets, and the wall-clock ratio says more about the
+load than about the import; the CPU ratio does not depend on it: "on 2 free cores" is
+2 x loop CPU / import CPU, the ratio a CPU-bound import would reach with both cores to itself.
 """
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -66,6 +75,43 @@ def build_warc(data: Path, target: Path, copies: int) -> int:
                     url, "response", payload=BytesIO(body),
                     http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")))
     return len(pages) * copies
+
+
+def cpu_seconds() -> float:
+    """User + system time of this process and of its reaped children (the import's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _burn(n: int = 3_000_000) -> None:
+    total = 0
+    for i in range(n):
+        total += i
+
+
+def second_core() -> float:
+    """How much two busy processes get done against one, now: 2.0 with both cores free."""
+    started = time.perf_counter()
+    _burn()
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    pids = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            _burn()
+            os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return 2 * one / (time.perf_counter() - started)
+
+
+def timed(fn, *args):
+    """fn's result, wall seconds and CPU seconds (this process and its children)."""
+    cpu, started = cpu_seconds(), time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - started, cpu_seconds() - cpu
 
 
 def trafilatura_loop(warc: Path) -> tuple[int, float]:
@@ -165,25 +211,35 @@ def main() -> int:
         # Warm-up: imports and models for both, before anything is timed.
         trafilatura_loop(warc)
         newsdesk_import(warc, args.workers, workdir, 0)
-        base, ours, last_stats = [], [], {}
+        base, ours, base_cpu, ours_cpu, last_stats = [], [], [], [], {}
+        cores = [second_core()]
         for n in range(1, args.rounds + 1):
-            pages, seconds = trafilatura_loop(warc)
+            (pages, _), seconds, cpu = timed(trafilatura_loop, warc)
             base.append(pages / seconds)
-            done, seconds, last_stats = newsdesk_import(warc, args.workers, workdir, n)
+            base_cpu.append(cpu * 1000 / pages)
+            (done, _, last_stats), seconds, cpu = timed(newsdesk_import, warc, args.workers, workdir, n)
             ours.append(done / seconds)
-            print(f"round {n}: trafilatura loop {base[-1]:.1f} pages/s, newsdesk import {ours[-1]:.1f} pages/s "
-                  f"({ours[-1] / base[-1]:.2f}x)")
+            ours_cpu.append(cpu * 1000 / done)
+            print(f"round {n}: trafilatura loop {base[-1]:.1f} pages/s ({base_cpu[-1]:.0f} ms CPU/page), "
+                  f"newsdesk import {ours[-1]:.1f} pages/s ({ours_cpu[-1]:.0f} ms CPU/page), "
+                  f"{ours[-1] / base[-1]:.2f}x")
+        cores.append(second_core())
     b, o = statistics.median(base), statistics.median(ours)
+    bc, oc = statistics.median(base_cpu), statistics.median(ours_cpu)
     ratios = statistics.median(x / y for x, y in zip(ours, base, strict=False))
+    cpu_ratio = statistics.median(2 * x / y for x, y in zip(base_cpu, ours_cpu, strict=False))
     stored = last_stats.get("newsdesk/articles_new", 0)
     dups = sum(v for k, v in last_stats.items() if k.startswith("newsdesk/duplicates/"))
     skipped = sum(v for k, v in last_stats.items() if k.startswith(("newsdesk/skipped/", "newsdesk/articles_dropped/")))
     print()
-    print(f"| run ({args.rounds} rounds, median) | processes | pages/s | vs loop |")
-    print("|---|---|---|---|")
-    print(f"| warcio + trafilatura.bare_extraction loop | 1 | {b:.1f} | 1.00x |")
+    print(f"| run ({args.rounds} rounds, median) | processes | pages/s | vs loop | CPU ms/page | "
+          "vs loop on 2 free cores |")
+    print("|---|---|---|---|---|---|")
+    print(f"| warcio + trafilatura.bare_extraction loop | 1 | {b:.1f} | 1.00x | {bc:.1f} | 1.00x |")
     print(f"| newsdesk import-warc, whole pipeline (extract, comments, validate, clean, dedup, store) | "
-          f"{args.workers} workers + 1 writer | {o:.1f} | {ratios:.2f}x |")
+          f"{args.workers} workers + 1 writer | {o:.1f} | {ratios:.2f}x | {oc:.1f} | {cpu_ratio:.2f}x |")
+    print(f"\nsecond core available to this session: {cores[0]:.2f}x before, {cores[1]:.2f}x after "
+          "(2.00x: both cores free)")
     print("\n| stage (one process, same pages) | ms/page |\n|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for stage, ms in stage_costs(warc, Path(tmp)).items():

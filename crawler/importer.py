@@ -70,7 +70,7 @@ class FileOutcome:
 
 class WarcImporter:
     def __init__(self, db_url: str, *, sites: dict, forced_site: str | None = None, workers: int | None = None,
-                 overrides: dict | None = None, progress=None, batch_seconds: float = 2.0):
+                 overrides: dict | None = None, progress=None):
         from scrapy.crawler import Crawler
         from scrapy.statscollectors import MemoryStatsCollector
 
@@ -84,10 +84,10 @@ class WarcImporter:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.overrides = dict(overrides or {})
         self.progress = progress
-        self.batch_seconds = batch_seconds
         crawler = Crawler(NewsSpider, import_settings(db_url, self.overrides))
         crawler.stats = MemoryStatsCollector(crawler)
         self.crawler = crawler
+        self.chunk = crawler.settings.getint("NEWSDESK_IMPORT_CHUNK")
         self.stats = crawler.stats
         ensure_schema(db_url)
         self.sessions = session_factory(db_url)
@@ -118,6 +118,10 @@ class WarcImporter:
             runs.finish_run(session, self.run_id, status=run_status(reason, stats), finish_reason=reason,
                             counters=run_counters(stats), stats=stats)
 
+    def forget_sites(self) -> None:
+        """After a rollback: a site made in it is gone with it."""
+        self.site_ids.clear()
+
     def site_id(self, session, item) -> int:
         from models import repository
 
@@ -129,8 +133,6 @@ class WarcImporter:
     def import_file(self, path: str, position: tuple[int, int] = (1, 1)) -> FileOutcome:
         import multiprocessing
         from bisect import bisect_left
-
-        from sqlalchemy.exc import SQLAlchemyError
 
         from models import archive
 
@@ -172,13 +174,7 @@ class WarcImporter:
             self.progress.start_file(path, position, total=len(heads), done=outcome.skipped_before)
         self.stats.inc_value("response_received_count", len(tasks))
 
-        done_offset, last_flush = start, time.monotonic()
-
-        def flush(next_offset: int, finished: bool = False) -> None:
-            with self.sessions.begin() as session:
-                archive.record_progress(session, path, next_offset, records=bisect_left(offsets, next_offset),
-                                        finished=finished)
-
+        batch = _Batch(self, path, offsets)
         if tasks and not self.warmed:
             # Once, here: every module and model extraction loads lazily (datasketch, the language
             # model, trafilatura's) is then inherited by the forked workers instead of loaded by each.
@@ -188,46 +184,119 @@ class WarcImporter:
         pool = context.Pool(self.workers, initializer=_init_worker,
                             initargs=(path, index, self.sites, self.forced_site, self.overrides))
         try:
-            for result in pool.imap(_work, tasks, chunksize=4):
+            for result in pool.imap(_work, tasks, chunksize=self.chunk):
                 for key, value in result.stats.items():
                     self.stats.inc_value(key, value)
-                next_offset = result.offset + 1
-                if result.item is not None:
-                    item = result.item
-                    try:
-                        with self.sessions.begin() as session:
-                            if archive.is_comment_record(session, path, result.offset):
-                                self.stats.inc_value("newsdesk/skipped/comment_page")
-                                stored = None
-                            else:
-                                stored = self.store.save(session, item, self.site_id(session, item))
-                            archive.record_progress(session, path, next_offset,
-                                                    records=bisect_left(offsets, next_offset),
-                                                    articles=1 if stored else 0)
-                    except SQLAlchemyError as exc:
-                        self.stats.inc_value("newsdesk/errors/store")
-                        logger.error("could not store %s: %s", item.canonical_url, exc)
-                        stored = None
-                    if stored is not None:
-                        self.store.count(item, *stored)
-                        outcome.articles += 1
-                    last_flush = time.monotonic()
-                elif time.monotonic() - last_flush >= self.batch_seconds:
-                    flush(next_offset)
-                    last_flush = time.monotonic()
-                done_offset = next_offset
+                batch.add(result)
                 outcome.records += 1
+                if batch.full():
+                    outcome.articles += batch.commit()
                 if self.progress:
-                    self.progress.advance(bisect_left(offsets, next_offset), articles=outcome.articles)
+                    self.progress.advance(bisect_left(offsets, result.offset + 1), articles=outcome.articles)
             pool.close()
             pool.join()
-            flush(size, finished=True)
+            outcome.articles += batch.commit(size, finished=True)
         except BaseException:
             pool.terminate()
             pool.join()
-            if done_offset > start:
-                flush(done_offset)  # what was done stays done
+            try:
+                outcome.articles += batch.commit()  # what was done stays done
+            except Exception:  # the database itself is gone: the error that stopped us says more
+                logger.exception("could not record the last batch of %s", path)
             raise
         if self.progress:
             self.progress.advance(len(heads), articles=outcome.articles, final=True)
         return outcome
+
+
+class _Batch:
+    """The writer's open batch: the results of consecutive records, stored in one transaction
+    that also moves the file's progress past them. After a crash the database holds a whole
+    batch with its progress or neither, so a resumed import repeats nothing and loses nothing;
+    one commit per batch instead of one per article is what keeps the single writer's share of
+    the cores small. A batch closes after NEWSDESK_IMPORT_BATCH_ARTICLES articles or
+    NEWSDESK_IMPORT_BATCH_SECONDS seconds."""
+
+    def __init__(self, importer: WarcImporter, path: str, offsets: list[int]):
+        self.importer, self.path, self.offsets = importer, path, offsets
+        settings = importer.crawler.settings
+        self.max_articles = settings.getint("NEWSDESK_IMPORT_BATCH_ARTICLES")
+        self.max_seconds = settings.getfloat("NEWSDESK_IMPORT_BATCH_SECONDS")
+        self.results: list = []
+        self.articles = 0  # results with an item, in the open batch
+        self.opened = time.monotonic()
+
+    def add(self, result) -> None:
+        if not self.results:
+            self.opened = time.monotonic()
+        self.results.append(result)
+        self.articles += result.item is not None
+
+    def full(self) -> bool:
+        return self.articles >= self.max_articles or time.monotonic() - self.opened >= self.max_seconds
+
+    def commit(self, end: int | None = None, finished: bool = False) -> int:
+        """Store the batch and move the progress to ``end`` (else past its last record); the
+        number of articles stored. A batch that fails is stored again one article per
+        transaction, so one bad article costs only itself."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not self.results and end is None:
+            return 0
+        results, self.results, self.articles = self.results, [], 0
+        end = end if end is not None else results[-1].offset + 1
+        try:
+            with self.importer.sessions.begin() as session:
+                saved = [(r.item, self._save(session, r)) for r in results if r.item is not None]
+                self._progress(session, end, sum(s is not None for _, s in saved), finished)
+        except SQLAlchemyError:
+            self.importer.forget_sites()
+            return self._one_by_one(results, end, finished)
+        return self._count(saved)
+
+    def _save(self, session, result):
+        from models import archive
+
+        importer = self.importer
+        if archive.is_comment_record(session, self.path, result.offset):
+            return None  # a page of a stored thread, read with it (counted once committed)
+        return importer.store.save(session, result.item, importer.site_id(session, result.item))
+
+    def _progress(self, session, end: int, articles: int, finished: bool) -> None:
+        from bisect import bisect_left
+
+        from models import archive
+
+        archive.record_progress(session, self.path, end, records=bisect_left(self.offsets, end),
+                                articles=articles, finished=finished)
+
+    def _count(self, saved: list) -> int:
+        stored = 0
+        for item, outcome in saved:
+            if outcome is None:
+                self.importer.stats.inc_value("newsdesk/skipped/comment_page")
+            else:
+                self.importer.store.count(item, *outcome)
+                stored += 1
+        return stored
+
+    def _one_by_one(self, results: list, end: int, finished: bool) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        stored = 0
+        for result in results:
+            if result.item is None:
+                continue
+            try:
+                with self.importer.sessions.begin() as session:
+                    outcome = self._save(session, result)
+                    self._progress(session, result.offset + 1, int(outcome is not None), False)
+            except SQLAlchemyError as exc:
+                self.importer.forget_sites()
+                self.importer.stats.inc_value("newsdesk/errors/store")
+                logger.error("could not store %s: %s", result.item.canonical_url, exc)
+                continue
+            stored += self._count([(result.item, outcome)])
+        with self.importer.sessions.begin() as session:
+            self._progress(session, end, 0, finished)
+        return stored

@@ -152,6 +152,11 @@ NEWSDESK_ARCHIVE_ENABLED = True  # False: never archive (`newsdesk reextract` re
 NEWSDESK_IMPORT_PIPELINES = ["pipelines.validate.ValidatePipeline", "pipelines.clean.CleanPipeline",
                              "pipelines.dedup.DedupPipeline"]
 NEWSDESK_IMPORT_STORE = "pipelines.store.StorePipeline"
+# The writer stores results in batches, one transaction each with the file's progress (a crash
+# loses at most the open batch, never repeats one); workers take records this many at a time.
+NEWSDESK_IMPORT_BATCH_ARTICLES = 100
+NEWSDESK_IMPORT_BATCH_SECONDS = 1.0
+NEWSDESK_IMPORT_CHUNK = 4
 NEWSDESK_VERSION_ON_ANY_FIELD = False  # True (reextract): a change of any extracted field is a new version
 
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
