@@ -63,7 +63,7 @@ def writer_cost(warcs: Path) -> float:
     from datetime import timezone
 
     from crawler.extensions.archive import ArchiveJob, WarcFiles
-    from crawler.warcreader import RecordReader, scan_responses
+    from crawler.warc.reader import RecordReader, scan_responses
 
     reader = RecordReader()
     jobs = []

@@ -132,7 +132,7 @@ def trafilatura_loop(warc: Path) -> tuple[int, float]:
 
 
 def newsdesk_import(warc: Path, workers: int, workdir: Path, round_no: int) -> tuple[int, float, dict]:
-    from crawler.importer import WarcImporter
+    from crawler.warc.importer import WarcImporter
     from models.db import resolve_url
 
     db = resolve_url(str(workdir / f"import-{round_no}.db"))
@@ -152,8 +152,8 @@ def stage_costs(warc: Path, workdir: Path) -> dict[str, float]:
     from crawler.extract import parse_article
     from crawler.extract.comments import extract_comments
     from crawler.extract.page import Page
-    from crawler.importer import RecordExtractor, WarcImporter
-    from crawler.warcreader import RecordReader, scan_responses
+    from crawler.warc.importer import RecordExtractor, WarcImporter
+    from crawler.warc.reader import RecordReader, scan_responses
     from models.db import resolve_url
 
     heads = list(scan_responses(str(warc)))

@@ -147,7 +147,7 @@ NEWSDESK_ARCHIVE_DEFAULT_DIR = "archive"  # where `archive = true` sites write w
 NEWSDESK_ARCHIVE_KINDS = ["start", "page", "article", "comments"]  # meta["kind"]s (crawler/contracts.py Kind)
 NEWSDESK_ARCHIVE_MAX_BYTES = 1_000_000_000  # a new file after this many (compressed) bytes
 NEWSDESK_ARCHIVE_ENABLED = True  # False: never archive (`newsdesk reextract` replays from the archive)
-# `newsdesk import-warc` (crawler/importer.py): the pipelines each worker runs, then the store the writer
+# `newsdesk import-warc` (crawler/warc/importer.py): the pipelines each worker runs, then the store the writer
 # runs (its save() shares a transaction with the import's progress).
 NEWSDESK_IMPORT_PIPELINES = ["pipelines.validate.ValidatePipeline", "pipelines.clean.CleanPipeline",
                              "pipelines.dedup.DedupPipeline"]

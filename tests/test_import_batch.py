@@ -1,4 +1,4 @@
-"""The writer of `newsdesk import-warc` (crawler/importer.py): results are stored in batches, one
+"""The writer of `newsdesk import-warc` (crawler/warc/importer.py): results are stored in batches, one
 transaction each that also moves the file's progress, so a crash keeps a whole batch with its
 progress or neither; a batch that fails is stored again one article per transaction.
 
@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from crawler.importer import WarcImporter, _Batch
-from crawler.importworker import RecordResult
 from crawler.items import ArticleItem
+from crawler.warc.importer import WarcImporter, _Batch
+from crawler.warc.worker import RecordResult
 from models import archive
 from models.db import resolve_url
 

@@ -3,7 +3,7 @@
 Inputs: WARC files (``.warc.gz`` or ``.warc``), glob patterns, directories (their WARC files),
 listing files (one path or URL a line, gzip'd or not: Common Crawl's ``warc.paths.gz``, whose
 ``crawl-data/CC-NEWS/...`` paths are read against ``--base-url``), and http(s) URLs of any of
-these (a WARC is downloaded into ``--cache`` first). What runs is crawler/importer.py: every
+these (a WARC is downloaded into ``--cache`` first). What runs is crawler/warc/importer.py: every
 core extracting, one writer, resumable per file and offset.
 """
 from __future__ import annotations
@@ -209,8 +209,8 @@ class ImportProgress:
 def run(args) -> int:
     from models.db import resolve_url
 
-    from ..importer import NotAWarc, WarcImporter
     from ..sites import config_path, load_sites
+    from ..warc.importer import NotAWarc, WarcImporter
     from .crawl import parse_overrides
 
     db_url = resolve_url(args.db)

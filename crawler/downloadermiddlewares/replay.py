@@ -3,7 +3,7 @@
 `newsdesk reextract` runs the real spider callbacks and item pipelines over archived pages;
 this middleware (switched on by ``NEWSDESK_REPLAY``) turns each request into the archived
 response for its URL (the spider's ``replay`` index: URL -> (file, offset)), read with
-warcio (crawler/warcreader.py). A URL that was never archived (a comment page a newer
+warcio (crawler/warc/reader.py). A URL that was never archived (a comment page a newer
 extractor asks for, say) is not fetched either: IgnoreRequest, counted as
 ``newsdesk/reextract/not_archived`` (a comment page's errback marks its thread incomplete).
 
@@ -19,7 +19,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
-from ..warcreader import ArchiveError, RecordReader
+from ..warc.reader import ArchiveError, RecordReader
 
 logger = logging.getLogger(__name__)
 

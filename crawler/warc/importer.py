@@ -1,6 +1,6 @@
 """WARC import: every HTML response of a WARC file → extraction → validate → clean → dedup → store.
 
-The writer side; crawler/importworker.py is what each worker process runs.
+The writer side; crawler/warc/worker.py is what each worker process runs.
 
 The parts are the crawl's own. Each worker process holds, per site, a news spider built on a
 crawler that never runs (its settings and stats only): an archived page is handed to the
@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object
 
-from .contracts import CRAWL_RUN_ID
-from .importworker import RecordExtractor, _init_worker, _work, import_settings
-from .warcreader import scan_responses
+from ..contracts import CRAWL_RUN_ID
+from .reader import scan_responses
+from .worker import RecordExtractor, _init_worker, _work, import_settings
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class WarcImporter:
 
         from models.db import ensure_schema, session_factory
 
-        from .spiders.news import NewsSpider
+        from ..spiders.news import NewsSpider
 
         self.db_url = db_url
         self.sites = sites
@@ -111,7 +111,7 @@ class WarcImporter:
         """Close the run row with its counters, read from the import's stats as a crawl's are."""
         from models import runs
 
-        from .extensions.runs import run_counters, run_status
+        from ..extensions.runs import run_counters, run_status
 
         stats = self.stats.get_stats()
         with self.sessions.begin() as session:

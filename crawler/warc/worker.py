@@ -1,4 +1,4 @@
-"""The worker side of `newsdesk import-warc` (crawler/importer.py): one archived record → an item.
+"""The worker side of `newsdesk import-warc` (crawler/warc/importer.py): one archived record → an item.
 
 Each worker process holds, per site, a news spider built on a crawler that never runs (its
 settings and stats only): an archived page is handed to the spider's own callback as a Scrapy
@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object
 
-from .warcreader import ArchiveError, RecordReader
+from .reader import ArchiveError, RecordReader
 
 logger = logging.getLogger(__name__)
 
 
 def import_settings(db_url: str | None, overrides: dict | None = None):
-    from .runner import crawl_settings
+    from ..runner import crawl_settings
 
     settings = crawl_settings(db_url, overrides, origin="import-warc")
     return settings
@@ -48,7 +48,7 @@ class SiteMap:
         self.cache: dict[str, object] = {}
 
     def config_for(self, url: str):
-        from .sites import adhoc_site
+        from ..sites import adhoc_site
 
         netloc = urlsplit(url).netloc.lower()
         if netloc in self.cache:
@@ -107,7 +107,7 @@ class RecordExtractor:
         if key not in self.crawlers:
             self.crawlers[key] = self._crawler()
         crawler, pipelines = self.crawlers[key]
-        from .spiders.news import NewsSpider
+        from ..spiders.news import NewsSpider
 
         # No link is followed (the archive decides what exists), so none is extracted either.
         spider = NewsSpider.from_crawler(crawler, config=replace(cfg, follow_links=False))
@@ -120,7 +120,7 @@ class RecordExtractor:
         from scrapy.crawler import Crawler
         from scrapy.statscollectors import MemoryStatsCollector
 
-        from .spiders.news import NewsSpider
+        from ..spiders.news import NewsSpider
 
         crawler = Crawler(NewsSpider, import_settings(None, self.overrides))
         crawler.stats = MemoryStatsCollector(crawler)
@@ -175,7 +175,7 @@ class RecordExtractor:
         from scrapy.http import Request
         from twisted.python.failure import Failure
 
-        from .items import ArticleItem
+        from ..items import ArticleItem
 
         if not spider.allowed(archived.url):
             spider.crawler.stats.inc_value("newsdesk/skipped/denied_url")
