@@ -6,7 +6,6 @@ sources in one documented order of trust (README "Extraction"):
 """
 from __future__ import annotations
 
-import html
 import re
 from copy import copy
 from datetime import datetime, timedelta, timezone
@@ -33,55 +32,11 @@ from .sources import (
     page_date_order,
     page_headlines,
     page_timezone,
-    site_names,
 )
+from .titles import extract_title  # noqa: F401 (re-exported: the field functions are read here)
 from .xpaths import MODIFIED_TIME
 
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
-
-
-def extract_title(page: Page) -> str | None:
-    return page.cached("title", lambda: _find_title(page))
-
-
-def _find_title(page: Page) -> str | None:
-    if el := css_first(page, page.rules.title):
-        return element_text(el)
-    sites = {n.casefold() for n in site_names(page)}
-    for value in (ld(page, "headline"), ld(page, "name"), micro(page, "headline")):
-        if isinstance(value, str) and value.strip() and value.strip().casefold() not in sites:
-            return _strip_site_name(re.sub(r"\s+", " ", value).strip(), page, known_only=True)
-    h1 = page_headlines(page)
-    meta = page.meta_first("og:title", "twitter:title", "dc.title")
-    meta = html.unescape(meta).strip() if meta else None
-    if meta and meta.casefold() in sites:
-        meta = None  # some sites put their own name in og:title
-    if meta and h1 and _same_text(meta, h1):
-        return next(t for t in h1 if _same_text(meta, [t]))
-    if meta:
-        return _strip_site_name(meta, page)
-    if h1:
-        return h1[0]
-    titles = page.tree.xpath("//title/text()")
-    return _strip_site_name(html.unescape(titles[0]).strip(), page) if titles and titles[0].strip() else None
-
-
-def _same_text(a: str, candidates: list[str]) -> bool:
-    norm = lambda s: " ".join(re.findall(r"\w+", s)).casefold()  # noqa: E731
-    return any(norm(a) == norm(c) or norm(c) and norm(a).startswith(norm(c)) for c in candidates)
-
-
-def _strip_site_name(title: str, page: Page, known_only: bool = False) -> str:
-    """Titles often end with " | Site" or " - Site": drop a last part that names the site
-    (or, unless ``known_only``, any short last part after a long title)."""
-    parts = re.split(r"\s+[|–—-]\s+", title)
-    if len(parts) > 1:
-        names = {n.casefold() for n in site_names(page)}
-        last = parts[-1].casefold()
-        if last in names or last.replace(" ", "") in names or (
-                not known_only and len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split())):
-            return " - ".join(parts[:-1]).strip()
-    return title.strip()
 
 
 _DEK_CLASSES = ("dek", "standfirst", "subtitle", "subheadline", "sub-headline", "sub-title", "article-subtitle",
