@@ -30,6 +30,11 @@ _TAIL = re.compile(r"(\s+(?i:updated|published|posted|last updated)\b|\s+\d|"
                    r"\s+(?i:on|am|le|el|il)\s+(?=\d|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|"
                    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday))|"
                    r"\s*(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday),).*$")
+# A month and a day after the name ("Marco Bambini Dec 19, 2025", "Summer Swann - June 12").
+_MONTH_DAY = re.compile(r"\s*[-–—|·•]?\s*\b(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
+                        r"aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d.*$")
+# A connector left at the end once a date is cut off ("BeauHD on").
+_DANGLING = re.compile(r"\s+(?i:on|at|am|um|le|el|il|em|the)$")
 # A date glued to the name by markup without spaces ("Jeff FoustMonday, November 18, 2019").
 _GLUED_DATE = re.compile(r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s.*$")
 # Publications and teams, not people: "NJ Advance Media", "Telegraph Staff", "Practical Horseman Editorial".
@@ -88,12 +93,20 @@ _CALENDAR_WORD = re.compile(r"(?i:jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|j
 _KEEPS_STOP = re.compile(r"(?:\b[A-Z]|\b(?:Jr|Sr))$")
 
 
-def _clean_part(part: str, site_names: set[str], credited: bool = False) -> str | None:
+def _clean_part(part: str, site_names: set[str], credited: bool = False, lenient: bool = False) -> str | None:
     raw = part
     part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'／")
     if _CREDENTIAL.fullmatch(part) or (not credited and _AGENCIES.match(part)):
         return None
-    part = _TAIL.sub("", part)
+    part = _TAIL.sub("", _MONTH_DAY.sub("", part))
+    part = _DANGLING.sub("", part)
+    if lenient:
+        # the page's structured data names this author: an editorial team, an agency or the
+        # site itself ("The Investopedia Team", "Kaspersky") is kept as written
+        part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
+        if not part or _DATE_OR_TIME.search(part) or len(part.split()) > 6 or len(part) > 60:
+            return None
+        return " ".join(part.split())
     part = _CJK_ROLE.sub("", part.strip(" .,:;-–—|()[]\"'"))
     part = _ROLE_TAIL.sub("", part).strip(" .,:;-–—|()[]\"'")
     part = _LEAD.sub("", part).strip(" .,:;-–—|()[]\"'")
@@ -121,7 +134,8 @@ def _clean_part(part: str, site_names: set[str], credited: bool = False) -> str 
     return " ".join(part.split())
 
 
-def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool = False) -> list[str]:
+def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool = False,
+                       lenient: bool = False) -> list[str]:
     """Names from a byline string, a JSON-LD ``author`` value or a list of either.
 
     ``credited``: the value is the page's structured ``author`` (JSON-LD, microdata, meta) or
@@ -142,7 +156,7 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool 
         for i, part in enumerate(_SPLIT.split(text)):
             if i and _ROLE_ANYWHERE.search(part):
                 continue  # "Jane Doe, AP Science Writer": a role after a separator describes the name before it
-            if name := _clean_part(part, sites, credited):
+            if name := _clean_part(part, sites, credited, lenient):
                 names.append(name)
     seen: set[str] = set()
     unique = []
@@ -158,26 +172,48 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool 
 
 def extract_authors(page: Page) -> list[str]:
     rules, sites = page.rules, site_names(page)
-    sources = (
-        lambda: [element_text(e) for e in page.tree.cssselect(rules.authors)] if rules.authors else None,
-        lambda: ld(page, "author") or ld(page, "creator"),
+    if rules.authors:
+        if names := clean_author_names([element_text(e) for e in page.tree.cssselect(rules.authors)],
+                                       site_names=sites, credited=True):
+            return names
+    structured = (
+        lambda: _resolved(page, ld(page, "author") or ld(page, "creator")),
         lambda: page.microdata.get("author"),
-        lambda: next((page.meta[k] for k in _AUTHOR_META if k in page.meta), None),
+        lambda: next((v for k in _AUTHOR_META for v in page.meta.get(k, ()) if not _URL.fullmatch(v.strip())), None),
+    )
+    in_text = (
         lambda: (_byline(page) or {}).get("authors"),
         lambda: [element_text(e) for e in page.tree.xpath(AUTHOR_ELEMENTS)[:3]],
         lambda: _trafilatura_author(page),
     )
     values = []
-    for source in sources:
+    for source in structured + in_text:
         values.append(value := source())
         if names := clean_author_names(value, site_names=sites):
             return names
     # A user name in lower case ("kirstin boatto", "gizzmo") is a name when the page's
     # structured data or author markup gives it, not a sentence fragment as in a text byline.
-    for value in values[1:4] + values[5:]:
+    for value in values[:3] + values[4:]:
         if names := clean_author_names(value, site_names=sites, credited=True):
             return names
+    # What the page's own data or author markup credits, even a team, an agency or the site
+    # itself ("The Investopedia Team", "Kaspersky" on kaspersky.com): that is who signs it.
+    for value in values[:3] + values[4:]:
+        if names := clean_author_names(value, site_names=sites, credited=True, lenient=True):
+            return names
     return []
+
+
+def _resolved(page: Page, value):
+    """JSON-LD authors given as references ({"@id": ".../#/schema/person/..."}, as Yoast writes
+    them) stand for the @graph's object of that @id, which has the name."""
+    if isinstance(value, list):
+        return [_resolved(page, v) for v in value]
+    if isinstance(value, dict) and not value.get("name") and isinstance(ref := value.get("@id"), str):
+        for obj in page.json_ld:
+            if obj.get("@id") == ref and obj.get("name"):
+                return obj
+    return value
 
 
 def _trafilatura_author(page: Page) -> str | None:
