@@ -18,7 +18,7 @@ from .sources import element_text, ld, site_names
 from .xpaths import AUTHOR_ELEMENTS
 
 # "By", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Autor:", "Texto:" ... before the names.
-_LEAD = re.compile(r"^\s*((?i:(?:[\w-]+\s+){0,2}by|(?:eingestellt|erstellt|geschrieben|verfasst|veröffentlicht|"
+_LEAD = re.compile(r"^\s*[~·•]?\s*((?i:(?:[\w-]+\s+){0,3}by|(?:zeige\s+)?alle\s+(?:beiträge|artikel)\s+von|(?:eingestellt|erstellt|geschrieben|verfasst|veröffentlicht|"
                    r"publiziert|gepostet)\s+von|von|(?:publicado|escrito|postado)\s+por|por|(?:publié|écrit|rédigé)\s+par|"
                    r"par|(?:pubblicato|scritto)\s+da|door|av|af|autor(?:in|a)?|author|auteur|texto|text|"
                    r"reportage|текст|автор|фото)|di)\s*[:\-–—]?\s+")
@@ -95,7 +95,7 @@ _KEEPS_STOP = re.compile(r"(?:\b[A-Z]|\b(?:Jr|Sr))$")
 
 def _clean_part(part: str, site_names: set[str], credited: bool = False, lenient: bool = False) -> str | None:
     raw = part
-    part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'／")
+    part = _HANDLE.sub(" ", part).strip(" .,:;-–—|()[]\"'／→»›")
     if _CREDENTIAL.fullmatch(part) or (not credited and _AGENCIES.match(part)):
         return None
     part = _TAIL.sub("", _MONTH_DAY.sub("", part))
