@@ -91,24 +91,43 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
 
 
 def _voted(page: Page, times: list) -> datetime | None:
-    score: dict = {}
-    first: dict = {}
-    for kind, value in _published_sources(page, times):
-        if (parsed := _parse(page, value)) is None or not _plausible(page, parsed):
-            continue
-        day = parsed.date()
-        score[day] = score.get(day, 0.0) + _WEIGHTS.get(kind, _META_WEIGHT)
-        first.setdefault(day, (len(first), parsed))
+    votes = []  # (rank in the order of trust, weight, parsed value)
+    for rank, (kind, value) in enumerate(_published_sources(page, times)):
+        if (parsed := _parse(page, value)) is not None and _plausible(page, parsed):
+            votes.append((rank, _WEIGHTS.get(kind, _META_WEIGHT), parsed))
+    # htmldate costs as much as the rest of the date search: ask it only when its vote could
+    # change the outcome (most pages say their date in several places that agree).
+    score = _scores(votes)
+    ranked = sorted(score.values(), reverse=True) + [0.0, 0.0]
+    if ranked[0] - ranked[1] <= _WEIGHTS["htmldate"]:
+        if (parsed := _parse(page, _htmldate(page))) is not None and _plausible(page, parsed):
+            votes.append((_HTMLDATE_RANK, _WEIGHTS["htmldate"], parsed))
+            score = _scores(votes)
     if not score:
         # htmldate's search of the text for date patterns, as trafilatura runs it: only when
         # nothing in the markup, the bylines or the URL says when the page was published
         return _first_date(page, [_htmldate(page, extensive=True)])
+    first = {}
+    for rank, _, parsed in sorted(votes, key=lambda v: v[0]):
+        first.setdefault(parsed.date(), (rank, parsed))
     best = max(score, key=lambda day: (score[day], -first[day][0]))
     return first[best][1]
 
 
+def _scores(votes) -> dict:
+    score: dict = {}
+    for _, weight, parsed in votes:
+        score[parsed.date()] = score.get(parsed.date(), 0.0) + weight
+    return score
+
+
+# htmldate's place in the order of trust: after the text's bylines, before the URL.
+_HTMLDATE_RANK = 3 + len(_PUBLISHED_META) + 4 - 0.5
+
+
 def _published_sources(page: Page, times: list):
-    """(kind, value) for every source that says when the page was published, in order of trust."""
+    """(kind, value) for every source that says when the page was published, in order of
+    trust (htmldate aside, see _voted)."""
     yield "ld", ld(page, "datePublished")
     yield "ld_created", ld(page, "dateCreated")
     yield "micro", micro(page, "datePublished")
@@ -119,7 +138,6 @@ def _published_sources(page: Page, times: list):
     yield "time", next((t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME)), None)
     yield "byline", (_byline(page) or {}).get("date")
     yield "dateline", _datelines(page).get("published")
-    yield "htmldate", _htmldate(page)
     if m := _URL_DATE.search(urlsplit(page.url).path):
         yield "url", "-".join(m.groups())
 
