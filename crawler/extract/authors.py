@@ -170,7 +170,10 @@ def clean_author_names(raw, *, site_names: tuple[str, ...] = (), credited: bool 
 # --- the field: which of the page's sources names the authors ---------------------------------
 
 
-def extract_authors(page: Page) -> list[str]:
+def extract_authors(page: Page, *, signed_by_anyone: bool = True) -> list[str]:
+    """The article's authors in byline order. ``signed_by_anyone=False`` leaves out the last
+    pass (a team, an agency or the site credited by the page's data): the page classifier asks
+    whether a person signs the page, which a site's "about" page with its own name does not."""
     rules, sites = page.rules, site_names(page)
     if rules.authors:
         if names := clean_author_names([element_text(e) for e in page.tree.cssselect(rules.authors)],
@@ -198,7 +201,7 @@ def extract_authors(page: Page) -> list[str]:
             return names
     # What the page's own data or author markup credits, even a team, an agency or the site
     # itself ("The Investopedia Team", "Kaspersky" on kaspersky.com): that is who signs it.
-    for value in values[:3] + values[4:]:
+    for value in values[:3] + values[4:] if signed_by_anyone else ():
         if names := clean_author_names(value, site_names=sites, credited=True, lenient=True):
             return names
     return []
