@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .bylines import IN_PAGE_FURNITURE
 from .bylines import byline as _byline
@@ -163,7 +164,8 @@ def _local_day(page: Page, found: datetime | None, markup) -> datetime | None:
     """A timestamp written in UTC ("2023-11-09T03:28:35Z") is, on many pages, the same instant
     as a local time the page also writes ("2023-11-08T22:28:35-05:00", or "2023-11-08 22:28:35"
     without a zone): the same minutes and seconds, a whole number of hours apart. That local
-    time is the publisher's, and its day the one readers see: keep the instant in that offset."""
+    time is the publisher's, and its day the one readers see: keep the instant in that offset.
+    (Exactly midnight UTC is left alone: that is a day written as a timestamp, not an instant.)"""
     if found is None or found.utcoffset() != timedelta(0) or (found.minute, found.second) == (0, 0):
         return found
     for value in markup:
@@ -179,6 +181,13 @@ def _local_day(page: Page, found: datetime | None, markup) -> datetime | None:
                 return found.astimezone(timezone(shift))
         elif (other := _parse(page, value)) is not None and other == found and other.utcoffset():
             return other
+    # No local time written beside it: a site in a one-zone country (its locale or domain says
+    # which) publishes on its own calendar (23:15Z on an Italian paper is 00:15 the next day).
+    if zone := page_timezone(page):
+        try:
+            return found.astimezone(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError, OverflowError):
+            return found
     return found
 
 
