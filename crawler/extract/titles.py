@@ -52,9 +52,9 @@ def _norm(text: str) -> str:
 
 
 def _backed_headline(page: Page) -> str | None:
-    """The page's <h1> that shares most words with its metadata titles, if enough; the only
-    <h1> when the page has no metadata title at all."""
-    headlines = [html.unescape(h) for h in page_headlines(page)]
+    """The page's <h1> that shares enough words with its metadata titles, and most of them;
+    the only <h1> when the page has no metadata title at all."""
+    headlines = [strip_site_name(html.unescape(h), page, known_only=True) for h in page_headlines(page)]
     if not headlines:
         return None
     titles = page.tree.xpath("//title/text()")
@@ -62,12 +62,14 @@ def _backed_headline(page: Page) -> str | None:
                                              page.meta_first("twitter:title"), titles[0] if titles else None)))
     if not meta:
         return headlines[0] if len(headlines) == 1 else None
-    best, share = None, 0.0
+    # Of the backed <h1>s, the one that repeats most of the metadata's words: a section name
+    # set as an <h1> above the headline ("Anglophenia") is backed too, by one word.
+    best, matched = None, 0
     for h in headlines:
         words = _words(h)
-        if words and (s := len(words & meta) / len(words)) > share:
-            best, share = h, s
-    return best if share >= _H1_BACKED else None
+        if words and len(words & meta) >= _H1_BACKED * len(words) and len(words & meta) > matched:
+            best, matched = h, len(words & meta)
+    return best
 
 
 def _metadata_title(page: Page) -> str | None:
@@ -101,6 +103,10 @@ def strip_site_name(title: str, page: Page, known_only: bool = False) -> str:
     parts = re.split(r"\s+[|–—-]\s+", title)
     if len(parts) > 1:
         names = {n.casefold() for n in site_names(page)}
+        if parts[0].casefold() in names or parts[0].casefold().replace(" ", "") in names:
+            parts = parts[1:]  # "Site | Title" puts the name first
+            if len(parts) == 1:
+                return parts[0].strip()
         last = parts[-1].casefold()
         if last in names or last.replace(" ", "") in names or (
                 not known_only and len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split())):
