@@ -47,8 +47,12 @@ def _parse(page: Page, value) -> datetime | None:
     if not isinstance(value, str):
         return None
     order = page_date_order(page) if ambiguous_numeric(value) else None
-    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at, keep_offset=True,
-                      language=declared_language(page))
+    parsed = parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at, keep_offset=True,
+                        language=declared_language(page))
+    try:  # an offset no clock has ("+99:00") only raises once the value is compared or converted
+        return parsed if parsed is None or parsed.astimezone(timezone.utc) else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def _first_date(page: Page, values) -> datetime | None:
