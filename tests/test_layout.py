@@ -116,7 +116,7 @@ def test_models_import_neither_crawler_nor_pipelines():
 # models/tables.py is the data tables, which issue 10 exempts. The others grew past the limit when
 # the branches of one session met and are still to be split (issue 10 stays open for them); the
 # list only shrinks: a module not named here may not pass MAX_LINES.
-OVER_LONG = {"models/tables.py", "crawler/demosite/server.py", "crawler/extract/metadata.py", "crawler/scheduler.py"}
+OVER_LONG = {"models/tables.py", "crawler/demosite/server.py", "crawler/scheduler.py"}
 
 
 def test_no_module_is_far_over_300_lines():
