@@ -8,6 +8,7 @@ hand-written; each pattern says which habit of news sites it undoes.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
@@ -197,14 +198,45 @@ def extract_authors(page: Page, *, signed_by_anyone: bool = True) -> list[str]:
     # A user name in lower case ("kirstin boatto", "gizzmo") is a name when the page's
     # structured data or author markup gives it, not a sentence fragment as in a text byline.
     for value in values[:3] + values[4:]:
-        if names := clean_author_names(value, site_names=sites, credited=True):
+        if names := _signers(page, clean_author_names(value, site_names=sites, credited=True)):
             return names
     # What the page's own data or author markup credits, even a team, an agency or the site
     # itself ("The Investopedia Team", "Kaspersky" on kaspersky.com): that is who signs it.
     for value in values[:3] + values[4:] if signed_by_anyone else ():
-        if names := clean_author_names(value, site_names=sites, credited=True, lenient=True):
+        if names := _signers(page, clean_author_names(value, site_names=sites, credited=True, lenient=True)):
             return names
     return []
+
+
+# The accounts a CMS is installed with, which sign every page nobody else signed.
+_CMS_ACCOUNT = re.compile(r"(?i:admin|administrator|administrador|webmaster|root|wpadmin|siteadmin)")
+
+
+def _signers(page: Page, names: list[str]) -> list[str]:
+    """The credits of the weak passes that a reader would take for a signature. Not a CMS's
+    default account ("admin"), nor a login that the page's text never shows ("kei_eno": no
+    name has an underscore), nor a piece of the host's name ("gto" of gto-normativy.ru: the
+    site's account, named after its domain), nor a label that the page's titles carry as a
+    section ("... | Editorial | Opinion | The Guardian")."""
+    labels = _title_labels(page)
+    host = (urlsplit(page.url).hostname or "").casefold()
+    pieces = {w for label in host.split(".") if "-" in label for w in label.split("-")}
+    return [n for n in names if n.casefold() not in labels | pieces and not _CMS_ACCOUNT.fullmatch(n)
+            and not ("_" in n and " " not in n and not _shown(page, n))]
+
+
+def _shown(page: Page, name: str) -> bool:
+    text = page.cached("visible_text", lambda: " ".join(page.tree.xpath(
+        "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]")))
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) is not None
+
+
+def _title_labels(page: Page) -> set[str]:
+    """The parts after the headline in the <title> and og:title that do not name the site
+    ("Headline | Editorial | Opinion | The Guardian")."""
+    titles = page.tree.xpath("//title/text()")[:1] + [page.meta_first("og:title") or ""]
+    labels = {part.strip().casefold() for t in titles for part in re.split(r"\s+[|–—]\s+", t)[1:]}
+    return labels - {n.casefold() for n in site_names(page)}
 
 
 def _resolved(page: Page, value):
