@@ -97,9 +97,17 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
 
 def _voted(page: Page, times: list) -> datetime | None:
     votes = []  # (rank in the order of trust, weight, parsed value)
+    url_vote = None
     for rank, (kind, value) in enumerate(_published_sources(page, times)):
         if (parsed := _parse(page, value)) is not None and _plausible(page, parsed):
+            if kind == "url":
+                url_vote = (rank, _WEIGHTS.get(kind, _META_WEIGHT), parsed)
+                continue
             votes.append((rank, _WEIGHTS.get(kind, _META_WEIGHT), parsed))
+    # A date in the URL only fills in when nothing on the page says when it was published: the
+    # page's own statement (a byline "12-07-2016" on a British page) is never outvoted by it.
+    if url_vote is not None and not votes:
+        votes.append(url_vote)
     # htmldate costs as much as the rest of the date search: ask it only when its vote could
     # change the outcome (most pages say their date in several places that agree).
     score = _scores(votes)
