@@ -190,3 +190,38 @@ def test_names_keep_their_particles_and_stops(raw, names):
     from crawler.extract import clean_author_names
 
     assert clean_author_names(raw) == names
+
+
+def _ld_page(url: str, author: dict | None = None, *, title: str = "A headline", meta_author: str = "",
+             text: str = "Some text of the article."):
+    from crawler.extract.page import Page
+
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A headline",
+            "publisher": {"@type": "Organization", "name": "Sky"}}
+    if author:
+        data["author"] = author
+    meta = f'<meta name="author" content="{meta_author}">' if meta_author else ""
+    html = (f'<html><head><title>{title}</title>{meta}<script type="application/ld+json">{json.dumps(data)}'
+            f'</script></head><body><article><h1>A headline</h1><p>{text}</p></article></body></html>')
+    return Page.parse(html.encode(), url)
+
+
+@pytest.mark.parametrize("url, author, kwargs, authors", [
+    # a team credited by the data is who signs the page
+    ("https://example.com/a", {"@type": "Person", "name": "The Example Team"}, {}, ["The Example Team"]),
+    # a CMS's default account
+    ("https://example.com/a", {"@type": "Person", "name": "admin"}, {}, []),
+    # a login with an underscore: not a name unless the page shows it to the reader
+    ("https://example.com/a", {"@type": "Person", "name": "kei_eno"}, {}, []),
+    ("https://example.com/a", {"@type": "Person", "name": "kei_eno"}, {"text": "Posted by kei_eno."}, ["kei_eno"]),
+    # a piece of a hyphenated host is the site's account
+    ("https://gto-normativy.ru/a", None, {"meta_author": "gto"}, []),
+    # a section label the titles carry
+    ("https://example.com/a", None, {"meta_author": "Editorial", "title": "A headline | Editorial | Opinion"}, []),
+    # the site itself as an Organization author (the CMS's default when nobody signs)
+    ("https://news.sky.com/a", {"@type": "Organization", "name": "Sky"}, {}, []),
+])
+def test_what_the_last_author_passes_do_not_credit(url, author, kwargs, authors):
+    from crawler.extract import extract_authors
+
+    assert extract_authors(_ld_page(url, author, **kwargs)) == authors

@@ -60,8 +60,8 @@ CASES = [
              "2019-11-18", "en"),  # byline "by Jeff Foust" glued to "Monday, November 18, 2019"
     Expected("en-healthline-binge-eating", "15 Helpful Tips to Overcome Binge Eating", ["Rachael Link"],
              "2019-11-14T08:00", "en"),  # "Written by Rachael Link, MS, RD on November 14, 2019"
-    Expected("en-wired-instagram-split-body",
-             "Chasing Instagram Analytics, People are Becoming Grocery Stores, Cruise Lines, and More",
+    Expected("en-wired-instagram-split-body",  # the visible <h1>; the metadata titles are the older headline
+             "Why My Friend Became a Grocery Store on Instagram",
              ["Louise Matsakis"], "2019-11-15T15:09", "en",
              # the body is split over several containers around ads; its last part must be there
              body_has=["Maybe Instagram likes it that way."]),
@@ -74,7 +74,9 @@ CASES = [
     Expected("en-vg247-jedi-review", "Star Wars Jedi: Fallen Order review – shoots for the moon, lands among the stars",
              ["Sherif Saed"], "2019-11-20T08:05", "en"),
     Expected("en-hawaiinewsnow-telescope", "Scientists use Hawaii telescope to spot water vapor on distant moon",
-             [], "2019-11-19", "en",  # "By HNN Staff | November 18, 2019 at 2:26 PM HST"
+             # "By HNN Staff | November 18, 2019 at 2:26 PM HST": the newsroom's credit, kept as the
+             # byline states it (the dev set's truth credits such "X Staff" bylines too)
+             ["HNN Staff"], "2019-11-19", "en",
              modified="2019-11-19T02:46"),  # "Updated November 18 at 4:46 PM" (HST, from the same byline)
     Expected("en-cnn-business-investors", "Investors don't seem to know what to make of the US-China trade war",
              ["Jill Disis"], "2019-11-19T02:34", "en", modified="2019-11-19T03:39"),  # "Updated 0339 GMT"
@@ -93,7 +95,8 @@ CASES = [
              "2018-10-09T15:02", "en", body_has=["— The Nigerian Senate (@NGRSenate) October 9, 2018"]),
     Expected("en-skynews-mourinho", "Jose Mourinho agrees deal to replace Mauricio Pochettino as Tottenham manager",
              [], "2019-11-20T06:37", "en", body_has=["— Dele (@dele_official) November 19, 2019"]),
-    Expected("en-bbc-newsbeat-taylor-swift", "Taylor Swift's AMA row seems to be over", [],  # the JSON-LD headline
+    Expected("en-bbc-newsbeat-taylor-swift", "Taylor Swift is allowed to play her music at the AMAs after all", [],
+             # the visible <h1> (the JSON-LD headline, "Taylor Swift's AMA row seems to be over", is the older one)
              "2019-11-19T09:44", "en"),
     Expected("en-snopes-yovanovitch", "Does Marie Yovanovitch Have a Net Worth of $17 Million?", ["Dan Evon"],
              "2019-11-18", "en"),  # "Dan Evon Published 18 November 2019"
@@ -101,7 +104,7 @@ CASES = [
              "2019-11-19T04:50", "en"),
     Expected("en-givewell-grant", "A grant to Evidence Action Beta to prototype, test, and scale promising programs",
              ["Olivia Larsen"], "2018-10-09T20:46", "en"),  # "October 9, 2018 | by Olivia Larsen"
-    Expected("en-usatoday-meth", "'Meth. We're On It': South Dakota campaign is working Kristi Noem says",
+    Expected("en-usatoday-meth", "South Dakota says, 'Meth. We're On It,' and Twitter asks, Are you guys OK?",  # the <h1>
              ["Lisa Kaczke", "Trevor J. Mitchell"], "2019-11-19T15:02", "en"),  # "Published 10:02 AM EST Nov 19, 2019"
     # Portuguese
     Expected("pt-comoeducarseusfilhos-serelepe", "Uma palinha das brincadeiras musicais do grupo Serelepe",

@@ -269,7 +269,7 @@ def _structure(page: Page):
     if page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})] | //*[@itemprop='datePublished']") \
             or (byline(page) or {}).get("date"):
         return True, "running text and a publication date"
-    if extract_authors(page):
+    if extract_authors(page, signed_by_anyone=False):
         return True, "running text and a byline"
     parts = urlsplit(page.url)
     segments = [s for s in parts.path.split("/") if s]

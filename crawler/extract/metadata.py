@@ -6,11 +6,9 @@ sources in one documented order of trust (README "Extraction"):
 """
 from __future__ import annotations
 
-import html
 import re
 from copy import copy
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -19,70 +17,18 @@ from .authors import (
     extract_authors,  # noqa: F401 (re-exported: the field functions are read here)
 )
 from .body import BOILERPLATE, extract_generic_body
-from .bylines import IN_PAGE_FURNITURE
 from .bylines import byline as _byline
-from .bylines import datelines as _datelines
-from .dates import ambiguous_numeric, parse_date
 from .page import Page
+from .published import extract_dates  # noqa: F401 (re-exported: the field functions are read here)
 from .sources import (
     css_first,
     declared_language,
     element_text,
     ld,
     micro,
-    page_date_order,
     page_headlines,
-    page_timezone,
-    site_names,
 )
-from .xpaths import MODIFIED_TIME
-
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
-
-
-def extract_title(page: Page) -> str | None:
-    return page.cached("title", lambda: _find_title(page))
-
-
-def _find_title(page: Page) -> str | None:
-    if el := css_first(page, page.rules.title):
-        return element_text(el)
-    sites = {n.casefold() for n in site_names(page)}
-    for value in (ld(page, "headline"), ld(page, "name"), micro(page, "headline")):
-        if isinstance(value, str) and value.strip() and value.strip().casefold() not in sites:
-            return _strip_site_name(re.sub(r"\s+", " ", value).strip(), page, known_only=True)
-    h1 = page_headlines(page)
-    meta = page.meta_first("og:title", "twitter:title", "dc.title")
-    meta = html.unescape(meta).strip() if meta else None
-    if meta and meta.casefold() in sites:
-        meta = None  # some sites put their own name in og:title
-    if meta and h1 and _same_text(meta, h1):
-        return next(t for t in h1 if _same_text(meta, [t]))
-    if meta:
-        return _strip_site_name(meta, page)
-    if h1:
-        return h1[0]
-    titles = page.tree.xpath("//title/text()")
-    return _strip_site_name(html.unescape(titles[0]).strip(), page) if titles and titles[0].strip() else None
-
-
-def _same_text(a: str, candidates: list[str]) -> bool:
-    norm = lambda s: " ".join(re.findall(r"\w+", s)).casefold()  # noqa: E731
-    return any(norm(a) == norm(c) or norm(c) and norm(a).startswith(norm(c)) for c in candidates)
-
-
-def _strip_site_name(title: str, page: Page, known_only: bool = False) -> str:
-    """Titles often end with " | Site" or " - Site": drop a last part that names the site
-    (or, unless ``known_only``, any short last part after a long title)."""
-    parts = re.split(r"\s+[|–—-]\s+", title)
-    if len(parts) > 1:
-        names = {n.casefold() for n in site_names(page)}
-        last = parts[-1].casefold()
-        if last in names or last.replace(" ", "") in names or (
-                not known_only and len(parts[-1].split()) <= 3 < len(" ".join(parts[:-1]).split())):
-            return " - ".join(parts[:-1]).strip()
-    return title.strip()
-
+from .titles import extract_title  # noqa: F401 (re-exported: the field functions are read here)
 
 _DEK_CLASSES = ("dek", "standfirst", "subtitle", "subheadline", "sub-headline", "sub-title", "article-subtitle",
                 "sub-head", "subhead", "deck", "article-deck",
@@ -110,115 +56,6 @@ def _find_subtitle(page: Page) -> str | None:
             if 20 <= len(text) <= 400:
                 return text
     return None
-
-
-def _parse(page: Page, value) -> datetime | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if not isinstance(value, str):
-        return None
-    order = page_date_order(page) if ambiguous_numeric(value) else None
-    return parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at, keep_offset=True,
-                      language=declared_language(page))
-
-
-def _first_date(page: Page, values) -> datetime | None:
-    for value in values:
-        if (parsed := _parse(page, value)) is not None and _plausible(page, parsed):
-            return parsed
-    return None
-
-
-def _plausible(page: Page, value: datetime) -> bool:
-    """Nothing was published after the page was fetched (a day's slack for clocks and zones)."""
-    return value <= page.fetched_at + timedelta(days=1)
-
-
-def _htmldate(page: Page, extensive: bool = False) -> str | None:
-    """htmldate's markup heuristics (date classes, abbr, free-text patterns), for pages that
-    give no date in the sources above; it works on a copy of the tree."""
-    from htmldate import find_date  # slow to import (it brings dateparser); most pages never need it
-
-    try:
-        return find_date(page.tree, url=page.url, original_date=True, extensive_search=extensive,
-                         outputformat="%Y-%m-%dT%H:%M:%S", max_date=page.fetched_at.strftime("%Y-%m-%d"))
-    except Exception:  # htmldate raises on odd markup; a missing date is not worth a lost article
-        return None
-
-
-_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "dc.date.issued",
-                   "dcterms.issued", "dc.date", "dcterms.date", "dcterms.created", "pubdate", "publishdate",
-                   "publish-date", "parsely-pub-date", "sailthru.date", "date", "og:pubdate", "article.published")
-_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
-                  "dcterms.modified", "last-modified", "article.updated")
-
-
-def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
-    """(published, modified), kept apart; the site's time zone is applied to naive values.
-
-    Sources are tried in the order of trust and only as far as needed (the later ones scan
-    the page's text).
-    """
-    times = page.tree.xpath(f"//time[@datetime][not({IN_PAGE_FURNITURE})]")
-    published = _with_time_of_day(page, _first_date(page, _published_sources(page, times)),
-                                  _timed_published_sources(page, times))
-    modified = _with_time_of_day(page, _first_date(page, _modified_sources(page, times)),
-                                 _modified_sources(page, times))
-    if published and modified and modified.astimezone(timezone.utc).date() < published.astimezone(timezone.utc).date():
-        modified = None  # an "update" before the publication is a misread (another zone, another date)
-    return published, modified
-
-
-def _with_time_of_day(page: Page, found: datetime | None, markup) -> datetime | None:
-    """A date without a time of day (a meta date, a URL's) gives way to the page's own
-    machine-readable timestamp of the same day, which has one ("2016-02-28" ->
-    <time datetime="2016-02-28T22:37:52+01:00">)."""
-    if found is None or (found.hour, found.minute, found.second) != (0, 0, 0):
-        return found
-    for value in markup:
-        if (isinstance(value, str) and re.search(r"\d[T ]\d{1,2}:\d{2}", value)
-                and (timed := _parse(page, value)) is not None and timed.date() == found.date()
-                and (timed.hour, timed.minute) != (0, 0)):
-            return timed
-    return found
-
-
-def _timed_published_sources(page: Page, times: list):
-    """The machine-readable publication times (JSON-LD, microdata, meta, the entry's <time>)."""
-    yield ld(page, "datePublished")
-    yield ld(page, "dateCreated")
-    yield micro(page, "datePublished")
-    yield from (page.meta_first(k) for k in _PUBLISHED_META)
-    yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
-
-
-def _published_sources(page: Page, times: list):
-    if el := css_first(page, page.rules.published):
-        yield el.get("datetime") or el.get("content") or element_text(el)
-    yield ld(page, "datePublished")
-    yield ld(page, "dateCreated")
-    yield micro(page, "datePublished")
-    yield from (page.meta_first(k) for k in _PUBLISHED_META)
-    yield from (t.get("datetime") for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None
-                or "published" in (t.get("class") or ""))
-    yield from (t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME))
-    yield (_byline(page) or {}).get("date")
-    yield _datelines(page).get("published")
-    yield _htmldate(page)
-    if m := _URL_DATE.search(urlsplit(page.url).path):
-        yield "-".join(m.groups())
-    # htmldate's search of the text for date patterns, as trafilatura runs it: only when
-    # nothing in the markup, the bylines or the URL says when the page was published
-    yield _htmldate(page, extensive=True)
-
-
-def _modified_sources(page: Page, times: list):
-    yield ld(page, "dateModified")
-    yield micro(page, "dateModified")
-    yield from (page.meta_first(k) for k in _MODIFIED_META)
-    yield from (t.get("datetime") for t in times if t.xpath(MODIFIED_TIME))
-    yield (_byline(page) or {}).get("modified")
-    yield _datelines(page).get("modified")
 
 
 def extract_section(page: Page) -> str | None:

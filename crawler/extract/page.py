@@ -196,13 +196,17 @@ class Page:
 
     @cached_property
     def microdata(self) -> dict[str, list]:
-        """schema.org microdata of the page's article (itemtype *Article/BlogPosting), by itemprop.
+        """schema.org microdata of the page's article (the *Article/BlogPosting scope with the
+        most text), by itemprop.
 
         Props of nested scopes (comments, images, the publisher) are left out, except that an
         ``author`` scope contributes its ``name``.
         """
         out: dict[str, list] = {}
-        for scope in self.tree.xpath(_ARTICLE_SCOPES):
+        scopes = self.tree.xpath(_ARTICLE_SCOPES)
+        # Teasers for other posts (related, popular) are Article scopes too: the page's own
+        # article is the one holding the most text.
+        for scope in sorted(scopes, key=lambda s: len(s.text_content()), reverse=True)[:1]:
             for el in scope.iterdescendants():
                 prop = el.get("itemprop") if isinstance(el.tag, str) else None
                 if not prop or _owning_scope(el) is not scope:
