@@ -1,0 +1,64 @@
+"""Pages read on every core: the spider's process hands each response's bytes to a pool of
+worker processes (crawler/spiders/reading.py does the reading there) and awaits the answer,
+so the crawl's own process spends its core on the network, the scheduler, the pipelines and
+the database while the workers parse and extract.
+
+Why a process pool and not N crawler processes sharing one queue: one process keeps one
+scheduler, one duplicate filter, one near-duplicate lookup, one crawl lock, one crawl_runs row
+and one progress line, exactly as with one worker, on SQLite as on PostgreSQL, and the only
+thing that crosses a process boundary is a page's bytes out and plain data back. What needs
+several machines is the distributed mode (README "Scaling out").
+
+Workers are started with ``spawn`` (a clean interpreter; forking a process with a running
+reactor and database connections is not safe), read nothing but bytes and configuration, and
+load the extraction models (py3langid's) in their own memory only.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from .reading import Fetched, PageReader, Reading
+
+_READER: PageReader | None = None
+
+
+def _start_worker(config, options, allowed_domains) -> None:
+    global _READER
+    _READER = PageReader(config, options, allowed_domains)
+
+
+def _read(mode: str, fetched: Fetched) -> Reading:
+    return _READER.read(mode, fetched)
+
+
+def _warm_up() -> int:
+    """Imports and models are loaded before the first page, not while it waits."""
+    from ..extract.metadata import _language_identifier
+
+    _language_identifier()
+    return os.getpid()
+
+
+def worker_count(value) -> int:
+    """NEWSDESK_WORKERS: a number of processes, 0 (or less) for the machine's cores."""
+    count = int(value or 0)
+    return count if count > 0 else (os.cpu_count() or 1)
+
+
+class ReadingPool:
+    def __init__(self, reader: PageReader, workers: int):
+        self.workers = workers
+        # The reader's parts, not the reader: its LinkExtractor does not pickle.
+        self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_worker,
+                                            initargs=(reader.config, reader.options, reader.allowed_domains))
+        self.started = [self.executor.submit(_warm_up) for _ in range(workers)]
+
+    async def read(self, mode: str, fetched: Fetched) -> Reading:
+        return await asyncio.wrap_future(self.executor.submit(_read, mode, fetched))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
