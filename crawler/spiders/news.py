@@ -187,6 +187,8 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         return self.applied(self.reader.read(mode, Fetched.of(response)))
 
     async def read_pooled(self, mode: str, response) -> Reading:
+        if self.pool is None:  # a request queued by a worker with a pool (distributed mode), run by one without
+            return self.read_here(mode, response)
         return self.applied(await self.pool.read(mode, Fetched.of(response)))
 
     def applied(self, reading: Reading) -> Reading:

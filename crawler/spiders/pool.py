@@ -16,22 +16,44 @@ load the extraction models (py3langid's) in their own memory only.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 from .reading import Fetched, PageReader, Reading
 
 _READER: PageReader | None = None
+_READ = 0  # pages this worker has read
+_TRIM = None  # glibc's malloc_trim, when there is one
+TRIM_EVERY = 50  # pages between handing freed memory back to the system (glibc keeps it otherwise)
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None elsewhere: lxml frees each page's tree, but glibc keeps the
+    freed arenas, and a worker's resident memory would creep up page after page."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or None).malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _start_worker(config, options, allowed_domains) -> None:
-    global _READER
+    global _READER, _TRIM
     _READER = PageReader(config, options, allowed_domains)
+    _TRIM = _malloc_trim()
 
 
 def _read(mode: str, fetched: Fetched) -> Reading:
-    return _READER.read(mode, fetched)
+    global _READ
+    reading = _READER.read(mode, fetched)
+    _READ += 1
+    if _TRIM is not None and _READ % TRIM_EVERY == 0:
+        _TRIM(0)
+    return reading
 
 
 def _warm_up() -> int:
@@ -48,6 +70,22 @@ def worker_count(value) -> int:
     return count if count > 0 else (os.cpu_count() or 1)
 
 
+@contextmanager
+def _main_module_hidden():
+    """``spawn`` imports the parent's __main__ in each worker (for `newsdesk crawl`, crawler.cli:
+    every command, SQLAlchemy, the web app; ~30 MB and a second of start-up per worker). A worker
+    needs none of it, so the workers are started while __main__ names no module or file."""
+    main = sys.modules["__main__"]
+    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if k in main.__dict__}
+    main.__spec__ = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class ReadingPool:
     def __init__(self, reader: PageReader, workers: int):
         self.workers = workers
@@ -55,7 +93,8 @@ class ReadingPool:
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_start_worker,
                                             initargs=(reader.config, reader.options, reader.allowed_domains))
-        self.started = [self.executor.submit(_warm_up) for _ in range(workers)]
+        with _main_module_hidden():  # the executor starts a process per submit, up to ``workers``
+            self.started = [self.executor.submit(_warm_up) for _ in range(workers)]
 
     async def read(self, mode: str, fetched: Fetched) -> Reading:
         return await asyncio.wrap_future(self.executor.submit(_read, mode, fetched))

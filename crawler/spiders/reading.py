@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import HtmlResponse
-from scrapy.linkextractors import LinkExtractor
+from w3lib.html import get_base_url, strip_html5_whitespace
+from w3lib.url import safe_url_string
 
 from ..charset import page_encoding
 from ..contracts import ARTICLE_PAGES, SKIPPED, reason_key
@@ -39,6 +40,7 @@ COMMENT_PAGE = re.compile(r"/comment-page-\d+/?|[?&]cpage=\d+|[?&]replytocom=")
 _COMMENT_PAGE_SUFFIX = re.compile(r"/comment-page-\d+/?(?=$|[?#])")
 _NON_PAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4|avi|mov|woff2?|ttf|xml\.gz)$", re.I)
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+_LINK_SCHEMES = frozenset({"http", "https", "file", "ftp"})  # LinkExtractor's valid URLs
 _FEED_LINKS = "//link[@rel='alternate'][" + " or ".join(f"@type='{t}'" for t in _FEED_TYPES) + "]/@href"
 OFFSITE_LINKS = "newsdesk/links_offsite"  # not under skipped/: a foreign link is no page left out
 
@@ -107,9 +109,6 @@ class PageReader:
         self.allowed_domains = tuple(d.lower() for d in allowed_domains)
         self.article_res = [re.compile(p) for p in config.article_patterns]
         self.deny_res = [re.compile(p) for p in config.deny_patterns]
-        # No allow_domains here: LinkExtractor compares it with host:port, so a site on
-        # 127.0.0.1:8080 would have no links; hosts are compared in ``plan``.
-        self.links = LinkExtractor(deny=[COMMENT_PAGE.pattern], deny_extensions=[])
 
     # --- which URLs to fetch -------------------------------------------------------------
 
@@ -260,10 +259,11 @@ class PageReader:
             # the limit has its links read from the parsed tree, article links first.
             urls = self._many_links(response.url, hrefs + page.link_farm_hrefs, limit, reading)
         else:
-            urls = [link.url for link in self.links.extract_links(response)]
+            occurrences = Counter(hrefs)
+            urls = self.extracted_links(response, page, occurrences)
             # Scrapy's LinkExtractor drops links urllib cannot read (a port of 99999 or "abc", a
             # broken IPv6 host) without a word; they are counted here.
-            if unreadable := sum(1 for href in hrefs if _unreadable_link(response.url, href)):
+            if unreadable := sum(n for href, n in occurrences.items() if _unreadable_link(response.url, href)):
                 reading.inc_value(SKIPPED + "invalid_url", unreadable)
             if limit and len(urls) > limit:
                 urls.sort(key=self._link_rank)
@@ -276,6 +276,28 @@ class PageReader:
             url = response.urljoin(href)
             if not COMMENT_PAGE.search(url) and "/comments/feed" not in url:
                 reading.feeds.append(url)
+
+    def extracted_links(self, response, page: Page, hrefs) -> list[str]:
+        """What Scrapy's LinkExtractor(deny=[COMMENT_PAGE], deny_extensions=[]) finds on the page
+        (same joins, same filters, same order, the same duplicates dropped), read from the tree
+        already parsed (LinkExtractor parses the page a second time) and each distinct href joined
+        once (an article page links the same few URLs many times over)."""
+        base = get_base_url(page.html[:4096], response.url)
+        urls, seen = [], set()
+        for href in dict.fromkeys(strip_html5_whitespace(h) for h in hrefs):
+            try:
+                url = urljoin(base, href)
+                # The page's encoding matters only to a non-ASCII URL (it is asked for only then).
+                url = urljoin(response.url, safe_url_string(url, encoding="utf-8" if url.isascii()
+                                                            else response.encoding))
+            except ValueError:  # bogus links, skipped as LinkExtractor skips them
+                continue
+            if url in seen:  # the first of the same link, before filtering (LinkExtractor's unique=True)
+                continue
+            seen.add(url)
+            if url.split("://", 1)[0] in _LINK_SCHEMES and not COMMENT_PAGE.search(url):
+                urls.append(url)
+        return urls
 
     def _link_rank(self, url: str) -> int:
         """0 for a link the site's article patterns match (on the link as written), else 1."""
