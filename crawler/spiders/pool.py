@@ -89,6 +89,7 @@ def _main_module_hidden():
 class ReadingPool:
     def __init__(self, reader: PageReader, workers: int):
         self.workers = workers
+        self._last: asyncio.Future | None = None  # set once the latest page handed in is handed back
         # The reader's parts, not the reader: its LinkExtractor does not pickle.
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_start_worker,
@@ -97,7 +98,20 @@ class ReadingPool:
             self.started = [self.executor.submit(_warm_up) for _ in range(workers)]
 
     async def read(self, mode: str, fetched: Fetched) -> Reading:
-        return await asyncio.wrap_future(self.executor.submit(_read, mode, fetched))
+        """The reading of one page, handed back in the order the pages were handed in: what the
+        pages yield (links, articles) reaches the scheduler and the pipelines in the order their
+        responses arrived, as with one process, so the same crawl stores the same rows (which of
+        two URLs of one article was stored last, which copy came first) whatever worker was quicker."""
+        answer = asyncio.wrap_future(self.executor.submit(_read, mode, fetched))
+        before, mine = self._last, asyncio.get_running_loop().create_future()
+        self._last = mine
+        try:
+            reading = await answer
+            if before is not None and not before.done():
+                await before
+            return reading
+        finally:
+            mine.set_result(None)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
