@@ -8,6 +8,7 @@ request itself still goes to the URL the site linked to.
 from __future__ import annotations
 
 import hashlib
+from weakref import WeakKeyDictionary
 
 from scrapy.utils.python import to_bytes
 
@@ -18,6 +19,8 @@ class CanonicalRequestFingerprinter:
     def __init__(self, extra_tracking: frozenset[str] = frozenset(), crawler=None):
         self.extra_tracking = extra_tracking
         self.crawler = crawler
+        # The trap guard and the duplicate filter both ask about every request: canonicalised once.
+        self._cache: WeakKeyDictionary = WeakKeyDictionary()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -31,6 +34,12 @@ class CanonicalRequestFingerprinter:
         return getattr(cfg, "trailing_slash", "keep") or "keep"
 
     def fingerprint(self, request) -> bytes:
+        if (known := self._cache.get(request)) is not None:
+            return known
+        self._cache[request] = found = self._fingerprint(request)
+        return found
+
+    def _fingerprint(self, request) -> bytes:
         digest = hashlib.sha1()
         digest.update(to_bytes(request.method))
         digest.update(to_bytes(canonical_url(request.url, extra_tracking=self.extra_tracking,

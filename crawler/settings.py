@@ -159,6 +159,11 @@ NEWSDESK_IMPORT_BATCH_SECONDS = 1.0
 NEWSDESK_IMPORT_CHUNK = 4
 NEWSDESK_VERSION_ON_ANY_FIELD = False  # True (reextract): a change of any extracted field is a new version
 
+# Pages are read (parsed, their links and article and comments extracted) in this many worker
+# processes while the crawl's own process does the network, scheduling and storage
+# (crawler/spiders/pool.py); 0 = the machine's cores, 1 = all in the crawl's process.
+NEWSDESK_WORKERS = 0
+
 NEWSDESK_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 NEWSDESK_PROGRESS = "auto"  # "live": redrawn in place; "log": plain log lines; "auto": live on a terminal
 

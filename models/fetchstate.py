@@ -69,6 +69,14 @@ def known_page(session: Session, url: str) -> KnownPage | None:
     return KnownPage(*row[:6], published_at=published)
 
 
+def site_has_state(session: Session, site: str | None) -> bool:
+    """Whether any URL of the site (or of no recorded site) holds a stored article: a site's
+    first crawl has none, and its requests need no lookup at all."""
+    site_id = site_id_of(session, site)
+    mine = SeenUrl.site_id.is_(None) if site_id is None else or_(SeenUrl.site_id.is_(None), SeenUrl.site_id == site_id)
+    return session.scalar(select(SeenUrl.id).where(mine, SeenUrl.article_id.is_not(None)).limit(1)) is not None
+
+
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """Which of these URLs already hold a stored article (one query per 500 URLs)."""
     urls = list(dict.fromkeys(urls))

@@ -9,9 +9,10 @@ and travels on the item (``body_signature``) like ``content_hash`` does.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
-from datasketch import MinHash
+import numpy as np
 from scrapy.exceptions import DropItem
 
 from crawler.contracts import DUPLICATES
@@ -20,7 +21,11 @@ from models.shingles import Signature, shingles
 
 
 class MinHashSigner:
-    """MinHash (datasketch, 32-bit affine permutations, fixed seed) of a body's shingles.
+    """MinHash of a body's shingles, as datasketch's ``MinHash(num_perm, seed, scheme="affine32")``
+    makes it (SHA-1's first 32 bits of each shingle, the MurmurHash3 finalizer, then
+    ``a * h + b mod 2^32`` per permutation, ``a`` odd, drawn from ``RandomState(seed)``), in a few
+    lines of numpy: importing datasketch loads SciPy and redis (~60 MB in the crawl's process) for
+    one class. tests/test_dedup.py checks the values against datasketch's.
 
     The seed and the number of permutations must be the same in every process that writes
     to one database: signatures made with others never match the stored ones.
@@ -30,7 +35,9 @@ class MinHashSigner:
         self.permutations = permutations
         self.shingle_size = shingle_size
         self.seed = seed
-        self._template = MinHash(num_perm=permutations, seed=seed, scheme="affine32")
+        gen = np.random.RandomState(seed)
+        self._a = gen.randint(0, 1 << 31, permutations, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        self._b = gen.randint(0, 1 << 32, permutations, dtype=np.uint32)
 
     @classmethod
     def from_settings(cls, settings) -> "MinHashSigner":
@@ -38,18 +45,32 @@ class MinHashSigner:
 
     def sign(self, body: str | None) -> Signature:
         found = shingles(body, self.shingle_size)
-        minhash = MinHash(num_perm=self.permutations, seed=self.seed, scheme="affine32",
-                          permutations=self._template.permutations)
+        values = np.full(self.permutations, _MAX_HASH, dtype=np.uint32)
         if found:
-            minhash.update_batch([s.encode("utf-8") for s in found])
-        return Signature(tuple(int(v) for v in minhash.hashvalues), len(found))
+            hashed = np.array([int.from_bytes(hashlib.sha1(s.encode("utf-8")).digest()[:4], "little")
+                               for s in found], dtype=np.uint32).reshape(-1, 1)
+            values = np.minimum(values, (_fmix32(hashed) * self._a + self._b).min(axis=0))
+        return Signature(tuple(int(v) for v in values), len(found))
+
+
+_MAX_HASH = np.uint32(0xFFFFFFFF)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (uint32 arithmetic wraps: that is the modulo 2^32)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
 
 
 class DedupPipeline:
     def __init__(self, stats, signer: MinHashSigner | None = None):
         self.stats = stats
         self.signer = signer
-        self.seen_urls: set[tuple[str, str | None]] = set()
+        # 8-byte digests, not the URLs: a crawl of 100,000 articles keeps ~6 MB here, not ~30.
+        self.seen_urls: set[bytes] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -63,7 +84,8 @@ class DedupPipeline:
         # Keyed by content too: another content under the same canonical URL (an old URL that
         # still serves an earlier version, with rel=canonical to the new one) is a version of
         # the article, for the store to keep in article_versions.
-        key = (item.canonical_url, item.content_hash)
+        key = hashlib.blake2b(f"{item.canonical_url}\n{item.content_hash}".encode("utf-8", "surrogatepass"),
+                              digest_size=8).digest()
         if key in self.seen_urls:
             self.stats.inc_value(DUPLICATES + "url")
             raise DropItem(f"already stored in this crawl: {item.canonical_url}")

@@ -18,6 +18,8 @@ from crawler.items import ArticleItem
 from models import fetchstate
 from models.db import resolve_url, session_factory
 
+from .writer import in_writer
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,7 +37,7 @@ class FetchStatePipeline:
         return cls(crawler, crawler.settings.get("NEWSDESK_DATABASE_URL"),
                    crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS"))
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.http_status is None:
             return item
         spider = self.crawler.spider
@@ -43,18 +45,23 @@ class FetchStatePipeline:
         # spider's canonical form (not rel=canonical, which may name another page).
         url = spider.canonical(item.url) if getattr(spider, "site_config", None) else item.canonical_url
         try:
-            with self.sessions.begin() as session:
-                article_id = fetchstate.article_id_for(session, item.canonical_url)
-                if article_id is None:
-                    return item
-                outcome = fetchstate.record_fetch(
-                    session, url, article_id=article_id, site_id=fetchstate.site_id_of(session, item.site),
-                    status=item.http_status, etag=item.etag, last_modified=item.last_modified,
-                    content_hash=item.content_hash, max_age_days=self.max_age_days)
+            outcome = await in_writer(self.crawler, self.record, item, url)
         except SQLAlchemyError as exc:
             # The article is stored; without its validators the next crawl fetches it in full.
             self.stats.inc_value(f"{SEEN_URLS}not_recorded")
             logger.warning("could not record how %s was fetched: %s", item.url, str(exc).splitlines()[0][:200])
             return item
-        self.stats.inc_value(f"{SEEN_URLS}{outcome}")
+        if outcome is not None:
+            self.stats.inc_value(f"{SEEN_URLS}{outcome}")
         return item
+
+    def record(self, item: ArticleItem, url: str) -> str | None:
+        """On the writer thread: the page's validators, in a transaction of their own."""
+        with self.sessions.begin() as session:
+            article_id = fetchstate.article_id_for(session, item.canonical_url)
+            if article_id is None:
+                return None
+            return fetchstate.record_fetch(
+                session, url, article_id=article_id, site_id=fetchstate.site_id_of(session, item.site),
+                status=item.http_status, etag=item.etag, last_modified=item.last_modified,
+                content_hash=item.content_hash, max_age_days=self.max_age_days)

@@ -32,6 +32,8 @@ from models.db import ensure_schema, is_transient, resolve_url, session_factory
 from models.neardup import NearDuplicate, NearDuplicateIndex
 from models.shingles import Signature
 
+from .writer import in_writer
+
 logger = logging.getLogger(__name__)
 
 # repository.save_article's outcome -> the counter it adds to.
@@ -83,8 +85,7 @@ class StorePipeline:
             return item
         for attempt in range(self.retries + 1):
             try:
-                with self.sessions.begin() as session:
-                    result, near = self.save(session, item)
+                result, near = await in_writer(self.crawler, self.save_one, item)
                 break
             except SQLAlchemyError as exc:
                 # The transaction rolled back: the article and its thread are stored whole or not
@@ -102,6 +103,11 @@ class StorePipeline:
                 raise DropItem(f"store failed: {item.canonical_url}") from exc
         self.count(item, result, near)
         return item
+
+    def save_one(self, item: ArticleItem):
+        """One article with its thread in a transaction of its own (on the writer thread)."""
+        with self.sessions.begin() as session:
+            return self.save(session, item)
 
     def save(self, session, item: ArticleItem, site_id: int | None = None):
         """Store one article with its thread in the caller's transaction (`newsdesk import-warc`

@@ -156,7 +156,7 @@ def test_a_callback_that_raises_is_counted_and_the_crawl_goes_on(monkeypatch):
     as a bare spider exception; links the page yielded before still go out."""
     from scrapy.utils.test import get_crawler
 
-    from crawler.spiders import news
+    from crawler.spiders import news, reading
 
     crawler = get_crawler(news.NewsSpider, {"NEWSDESK_STORE": False})
     spider = news.NewsSpider(url="http://example.com/")
@@ -166,7 +166,7 @@ def test_a_callback_that_raises_is_counted_and_the_crawl_goes_on(monkeypatch):
     def unforeseen(page):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(news, "looks_like_article", unforeseen)
+    monkeypatch.setattr(reading, "looks_like_article", unforeseen)  # where pages are read
     response = HtmlResponse("http://example.com/a/", body=page(extra='<a href="/b/">b</a>'),
                             request=Request("http://example.com/a/", meta={"kind": "page"}))
     out = list(spider.parse_page(response))

@@ -36,6 +36,8 @@ from ..contracts import Kind
 
 logger = logging.getLogger(__name__)
 
+_OWN_KINDS = (Kind.COMMENTS, Kind.ARTICLE_DATA)
+
 try:  # the `distributed` extra; without it the switch is refused (distributed_error)
     from scrapy_redis.dupefilter import RFPDupeFilter
     from scrapy_redis.scheduler import Scheduler as RedisScheduler
@@ -160,10 +162,10 @@ class SharedScheduler(RedisScheduler):
         scheduler.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         scheduler.state = cls.BUSY
         scheduler.claimed = []  # popped from the shared queue by the poller, not yet downloaded
-        # A comment thread's pages carry the article being assembled in this process (its
-        # ThreadAssembly, several pages in flight at once): they stay in this worker. Through
-        # Redis each would be a pickled copy of the half-read thread, and the copies' pages lost.
-        scheduler.local = deque()
+        # The requests of an article still being put together (its comment pages, its JSON) carry
+        # the article and its thread so far: they stay with the worker that holds the rest of it
+        # (another worker would finish a copy of the thread, and this one would wait for it for ever).
+        scheduler.own = deque()
         scheduler.heartbeat = task.LoopingCall(scheduler._report)
         scheduler.poller = task.LoopingCall(scheduler._poll)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -212,8 +214,8 @@ class SharedScheduler(RedisScheduler):
     def enqueue_request(self, request):
         if any(request is claimed for claimed in self.claimed):
             return True  # already ours: taken from the shared queue by _poll
-        if request.meta.get("kind") == Kind.COMMENTS:
-            self.local.append(request)
+        if request.meta.get("kind") in _OWN_KINDS:
+            self.own.append(request)
             return True
         added = super().enqueue_request(request)
         if added:
@@ -221,8 +223,8 @@ class SharedScheduler(RedisScheduler):
         return added
 
     def next_request(self):
-        if self.local:
-            return self.local.popleft()
+        if self.own:
+            return self.own.popleft()
         request = self.claimed.pop(0) if self.claimed else super().next_request()
         if request is not None:
             self.crawler.stats.inc_value("scheduler/dequeued/redis")
@@ -231,7 +233,7 @@ class SharedScheduler(RedisScheduler):
         return request
 
     def has_pending_requests(self):
-        return bool(self.claimed or self.local) or super().has_pending_requests()
+        return bool(self.own) or bool(self.claimed) or super().has_pending_requests()
 
     def spider_idle(self, spider):
         """The shared queue is empty and this worker has nothing in flight."""

@@ -30,6 +30,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--wait", type=float, metavar="SECONDS",
                    help="when another process is crawling the site, wait up to this long for it "
                         "(default: skip at once, exit code 75)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes reading pages, the crawl's own included (default: the machine's cores; "
+                        "1: everything in one process)")
     add_db_argument(p)
     return p
 
@@ -92,6 +95,10 @@ def run(args) -> int:
         ensure_schema(db_url)
     if args.redis:
         overrides["NEWSDESK_REDIS_URL"] = args.redis
+    if args.workers is not None:
+        if args.workers < 1:
+            raise CommandError("--workers must be a number of processes >= 1", code=2)
+        overrides["NEWSDESK_WORKERS"] = args.workers
     if args.wait is not None:
         if args.wait < 0:
             raise CommandError("--wait must be a number of seconds >= 0", code=2)

@@ -28,7 +28,7 @@ class ConditionalRequestsMiddleware(SeenUrls):
         request.meta.pop("newsdesk_known", None)
         # Only article pages (reached by a link, a feed or a sitemap) may be answered from what
         # is known; start pages, feeds, sitemaps, robots.txt and comment pages are fetched in full.
-        if request.meta.get("kind") not in ARTICLE_KINDS:
+        if request.meta.get("kind") not in ARTICLE_KINDS or not self.has_state:
             return None
         url = self.key(request.url)
         try:

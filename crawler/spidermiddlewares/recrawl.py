@@ -55,6 +55,20 @@ class SeenUrls:
         self.stats = crawler.stats
         self.sessions = session_factory(resolve_url(crawler.settings.get("NEWSDESK_DATABASE_URL")))
         self.max_age_days = crawler.settings.getfloat("NEWSDESK_SEEN_URL_DAYS")
+        self._has_state: bool | None = None
+
+    @property
+    def has_state(self) -> bool:
+        """Asked once per crawl: a site's first crawl knows no URL, so no request needs a lookup.
+        What this crawl stores is not asked about again (the duplicate filter sees to that)."""
+        if self._has_state is None:
+            cfg = getattr(self.crawler.spider, "site_config", None)
+            try:
+                with self.sessions() as session:
+                    self._has_state = fetchstate.site_has_state(session, cfg.name if cfg is not None else None)
+            except SQLAlchemyError:  # the database is away: ask per request, as before
+                return True
+        return self._has_state
 
     def key(self, url: str) -> str:
         spider = self.crawler.spider
@@ -94,6 +108,8 @@ class RecrawlOrderMiddleware(SeenUrls):
     def plan(self, outputs: list):
         """The outputs of one callback, with known article URLs queued last (or left out
         when checked recently enough); one database query per 500 URLs."""
+        if not self.has_state:
+            return outputs
         candidates = {id(o): self.key(o.url) for o in outputs
                       if isinstance(o, Request) and o.meta.get("kind") in ARTICLE_KINDS}
         if not candidates:

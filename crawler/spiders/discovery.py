@@ -8,8 +8,8 @@ at, or nothing to fetch.
 from __future__ import annotations
 
 import functools
-import re
-from urllib.parse import urljoin, urlsplit
+import inspect
+from urllib.parse import urlsplit
 
 import scrapy
 from lxml import etree
@@ -19,28 +19,48 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from ..contracts import CONFIG_ERROR, DISCOVERY_FAILURES, ERRORS, FEEDS, SITEMAPS, SKIPPED, START_FAILURES, Kind
 from ..downloadermiddlewares.compression import TooLarge, Truncated, inflate_gzip
+from .reading import Reading
 
-# Comment pages are reached through the article, never as listings.
-COMMENT_PAGE = re.compile(r"/comment-page-\d+/?|[?&]cpage=\d+|[?&]replytocom=")
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+
+class ReadFailed(Exception):
+    """What a page's reader (crawler/spiders/reading.py, perhaps in another process) caught."""
+
+    def __init__(self, type_name: str, message: str):
+        super().__init__(message)
+        self.type_name = type_name
 
 
 def guarded(callback):
     """A page no extractor foresaw (a bug, a structure nobody writes) must not stop the crawl or
     vanish as a bare spider exception: it is logged in one line and counted as
     newsdesk/errors/extraction, so crawl_runs.errors shows it. What the callback yielded before
-    it raised (links, requests) still goes out."""
+    it raised (links, requests) still goes out. Sync and async generator callbacks alike."""
+    if inspect.isasyncgenfunction(callback):
+        @functools.wraps(callback)
+        async def async_wrapper(self, response, *args, **kwargs):
+            try:
+                async for out in callback(self, response, *args, **kwargs):
+                    yield out
+            except Exception as exc:  # noqa: BLE001 - the point is to catch what nobody foresaw
+                _extraction_failed(self, response, exc)
+        return async_wrapper
+
     @functools.wraps(callback)
     def wrapper(self, response, *args, **kwargs):
         try:
             yield from callback(self, response, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the point is to catch what nobody foresaw
-            self.crawler.stats.inc_value(ERRORS + "extraction")
-            # By exception type too, outside newsdesk/errors/ (crawl_runs.errors sums that prefix).
-            self.crawler.stats.inc_value(f"newsdesk/extraction_errors/{type(exc).__name__}")
-            self.logger.error("extraction failed on %s: %s: %s", response.url, type(exc).__name__, str(exc)[:200])
-            self.logger.debug("extraction failure on %s", response.url, exc_info=True)
+            _extraction_failed(self, response, exc)
     return wrapper
+
+
+def _extraction_failed(spider, response, exc: Exception) -> None:
+    name = exc.type_name if isinstance(exc, ReadFailed) else type(exc).__name__
+    spider.crawler.stats.inc_value(ERRORS + "extraction")
+    # By exception type too, outside newsdesk/errors/ (crawl_runs.errors sums that prefix).
+    spider.crawler.stats.inc_value(f"newsdesk/extraction_errors/{name}")
+    spider.logger.error("extraction failed on %s: %s: %s", response.url, name, str(exc)[:200])
+    spider.logger.debug("extraction failure on %s", response.url, exc_info=True)
 
 
 class Discovery:
@@ -173,7 +193,10 @@ class Discovery:
         self.crawler.stats.inc_value(FEEDS)
         links = root.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']"
                            "[not(@rel) or @rel='alternate']/@href")
-        for link in self.capped(links, response.url):
+        capping = Reading()
+        links = self.reader.capped(links, response.url, capping)
+        self.applied(capping)
+        for link in links:
             try:
                 url = response.urljoin(link.strip())
             except ValueError:  # urljoin of a broken IPv6 host
@@ -181,76 +204,6 @@ class Discovery:
                 continue
             if req := self.request_for(url, priority=2, source="feed"):
                 yield req
-
-    def _link_rank(self, url: str) -> int:
-        """0 for a link the site's article patterns match (on the link as written), else 1."""
-        path = url.split("#", 1)[0].split("://", 1)[-1].partition("/")[2]
-        return 0 if any(r.search("/" + path) for r in self._article_res) else 1
-
-    def _many_links(self, base: str, hrefs: list[str], limit: int) -> list[str]:
-        """The page's distinct links, article links first; only the first ``limit`` are made
-        absolute (urljoin is most of the cost), the rest are returned as written, to be counted."""
-        distinct = sorted(dict.fromkeys(h.strip().split("#", 1)[0] for h in hrefs), key=self._link_rank)
-        urls = []
-        for href in distinct[:limit] if limit else distinct:
-            try:
-                url = urljoin(base, href)
-            except ValueError:  # a broken IPv6 host
-                self.crawler.stats.inc_value(SKIPPED + "invalid_url")
-                continue
-            if url.startswith(("http://", "https://")) and not COMMENT_PAGE.search(url):
-                urls.append(url)
-        return urls + distinct[limit:] if limit else urls
-
-    def capped(self, links: list, page_url: str) -> list:
-        """At most NEWSDESK_MAX_LINKS_PER_PAGE links of one page or feed (a page of 100,000
-        links would queue them all); the rest are counted as newsdesk/skipped/links_over_limit."""
-        limit = self.crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE", 1000)
-        if not limit or len(links) <= limit:
-            return links
-        self.crawler.stats.inc_value(SKIPPED + "links_over_limit", len(links) - limit)
-        self.crawler.stats.inc_value("newsdesk/pages_over_link_limit")
-        self.logger.warning("%s has %d links: following the first %d (NEWSDESK_MAX_LINKS_PER_PAGE)",
-                            page_url, len(links), limit)
-        return links[:limit]
-
-    def follow_links(self, response, page=None):
-        if not self.site_config.follow_links:
-            return
-        limit = self.crawler.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE", 1000)
-        hrefs = page.tree.xpath("//a/@href | //area/@href") if page is not None else []
-        if page is not None and page.link_farm_hrefs or limit and len(hrefs) > 2 * limit:
-            # LinkExtractor costs ~0.4 ms a link (40 s for a page of 100,000): a page far over
-            # the limit has its links read from the parsed tree, article links first.
-            urls = self._many_links(response.url, hrefs + page.link_farm_hrefs, limit)
-        else:
-            urls = [link.url for link in self.links.extract_links(response)]
-            # Scrapy's LinkExtractor drops links urllib cannot read (a port of 99999 or "abc", a
-            # broken IPv6 host) without a word; they are counted here.
-            if unreadable := sum(1 for href in hrefs if _unreadable_link(response.url, href)):
-                self.crawler.stats.inc_value(SKIPPED + "invalid_url", unreadable)
-            if limit and len(urls) > limit:
-                urls.sort(key=self._link_rank)
-        for url in self.capped(urls, response.url):
-            if req := self.request_for(url):
-                yield req
-        # Feeds a page advertises are discovery too.
-        for href in response.xpath("//link[@rel='alternate']").xpath(
-                "self::*[" + " or ".join(f"@type='{t}'" for t in _FEED_TYPES) + "]/@href").getall():
-            url = response.urljoin(href)
-            if not COMMENT_PAGE.search(url) and "/comments/feed" not in url:
-                yield scrapy.Request(url, callback=self.parse_feed, errback=self.ignore_failure,
-                                     meta={"kind": Kind.FEED}, priority=20)
-
-
-def _unreadable_link(base: str, href: str) -> bool:
-    if "//" not in href:  # a relative link takes the page's own (readable) host and port
-        return False
-    try:
-        urlsplit(urljoin(base, href.strip())).port  # noqa: B018 - raises ValueError when unreadable
-    except ValueError:
-        return True
-    return False
 
 
 def _first_n(entries, limit: int, stats, key: str) -> list:

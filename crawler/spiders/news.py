@@ -10,46 +10,35 @@ only after every page of its comment thread has been fetched and merged
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.http import HtmlResponse
-from scrapy.linkextractors import LinkExtractor
 
-from ..charset import page_encoding
 from ..contracts import (
     ARTICLE_DATA,
     ARTICLE_DATA_FAILED,
-    ARTICLE_PAGES,
     LISTINGS,
     NOT_AN_ARTICLE,
     NOT_AN_ARTICLE_KIND,
     SKIPPED,
     Kind,
-    reason_key,
 )
-from ..extract import NotAnArticle, looks_like_article, parse_article
-from ..extract.alternate import alternate_json_url, times_from_alternate
+from ..extract.alternate import times_from_alternate
 from ..extract.classify import kind_of
-from ..extract.page import Page
-from ..extract.version import extractor_version
-from ..monitors.figures import count_rule_hits
 from ..sites import ConfigError, SiteConfig, adhoc_site, get_site
-from ..urls import InvalidURL, canonical_for_page, canonical_url, tracking_params
-from .discovery import COMMENT_PAGE, Discovery, guarded
+from ..urls import InvalidURL, canonical_url, tracking_params
+from .discovery import Discovery, ReadFailed, guarded
+from .pool import ReadingPool, worker_count
+from .reading import WEB_SCHEMES, Fetched, PageReader, ReaderOptions, Reading
 from .threads import CommentThreads, archived_records
-
-WEB_SCHEMES = ("http", "https")
-_COMMENT_PAGE_SUFFIX = re.compile(r"/comment-page-\d+/?(?=$|[?#])")
-_NON_PAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4|avi|mov|woff2?|ttf|xml\.gz)$", re.I)
 
 
 class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
     name = "news"
+    reads_links = True  # False: no link of a page is followed (the reextract spider)
 
     def __init__(self, site: str | None = None, url: str | None = None, sites_file: str | None = None,
                  *args, config: SiteConfig | None = None, **kwargs):
@@ -73,21 +62,20 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         cfg = self.site_config
         if cfg is not None:
             self.allowed_domains = list(cfg.allowed_domains)
-            self._article_res = [re.compile(p) for p in cfg.article_patterns]
-            self._deny_res = [re.compile(p) for p in cfg.deny_patterns]
-            # No allow_domains here: LinkExtractor compares it with host:port, so a site on
-            # 127.0.0.1:8080 would have no links; the offsite middleware keeps the crawl on
-            # allowed_domains by host.
-            self.links = LinkExtractor(deny=[COMMENT_PAGE.pattern], deny_extensions=[])
         self.start_failures: list[str] = []
         # Comment threads still being fetched: stored as far as they got if the crawl stops.
         self.open_threads: dict[int, tuple] = {}
         self.sitemaps_requested = 0
+        self._extra_tracking: frozenset[str] | None = None
+        self._reader: PageReader | None = None
+        self.pool: ReadingPool | None = None  # NEWSDESK_WORKERS > 1: pages read in worker processes
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.store_open_threads, signal=signals.spider_closed)
+        crawler.signals.connect(spider.start_pool, signal=signals.spider_opened)
+        crawler.signals.connect(spider.stop_pool, signal=signals.engine_stopped)
         if spider.config_error:
             # Nothing will be crawled: no database is opened (or created) to record it.
             crawler.settings.set("NEWSDESK_STORE", False, priority=100)
@@ -110,29 +98,46 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
     def site_name(self) -> str | None:
         return self.site_config.name if self.site_config else None
 
+    def start_pool(self, spider):
+        workers = worker_count(self.crawler.settings.get("NEWSDESK_WORKERS"))
+        if spider is self and self.site_config is not None and not self.config_error and workers > 1:
+            self.pool = ReadingPool(self.reader, workers)
+            self.logger.info("reading pages in %d worker processes", workers)
+
+    def stop_pool(self):
+        if self.pool is not None:
+            self.pool.close()
+
     # --- which URLs to fetch, and how -------------------------------------------------
 
     @property
     def extra_tracking(self) -> frozenset[str]:
-        return tracking_params(self.crawler.settings.getlist("NEWSDESK_TRACKING_PARAMS"))
+        if self._extra_tracking is None:  # once: canonical() runs for every link of every page
+            self._extra_tracking = tracking_params(self.crawler.settings.getlist("NEWSDESK_TRACKING_PARAMS"))
+        return self._extra_tracking
+
+    @property
+    def reader(self) -> PageReader:
+        """What reads the pages (crawler/spiders/reading.py), in this process or in the pool's."""
+        if self._reader is None:
+            settings = self.crawler.settings
+            options = ReaderOptions(extra_tracking=self.extra_tracking,
+                                    max_links=settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE", 1000),
+                                    url_length_limit=settings.getint("URLLENGTH_LIMIT", 2083),
+                                    endpoints=self.comment_endpoints,
+                                    follow_links=self.site_config.follow_links and self.reads_links)
+            self._reader = PageReader(self.site_config, options, tuple(self.allowed_domains or ()))
+        return self._reader
 
     def canonical(self, url: str) -> str:
-        return canonical_url(url, extra_tracking=self.extra_tracking, trailing_slash=self.site_config.trailing_slash)
+        return self.reader.canonical(url)
 
     def is_article_url(self, url: str) -> bool | None:
         """True/False when the site's patterns decide, None when the page must decide."""
-        if not self._article_res:
-            return None
-        # Patterns describe the page, not the link to it: an article linked with tracking
-        # parameters or as its AMP/print variant is still that article (and the same request).
-        url = self.canonical(url)
-        return any(r.search(urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else ""))
-                   for r in self._article_res)
+        return self.reader.is_article_url(url)
 
     def allowed(self, url: str) -> bool:
-        if _NON_PAGE.search(urlsplit(url).path) or COMMENT_PAGE.search(url):
-            return False
-        return not any(r.search(url) for r in self._deny_res)
+        return self.reader.allowed(url)
 
     def usable(self, url: str) -> bool:
         """A URL a request can be made for: http(s), within URLLENGTH_LIMIT, a valid host and port.
@@ -154,50 +159,82 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         return True
 
     def request_for(self, url: str, *, priority: int = 0, source: str = "link"):
-        if not self.usable(url) or not self.allowed(url):
-            return None
-        verdict = self.is_article_url(url)
+        wanted, verdict = self.reader.plan(url, self.crawler.stats)
+        return self.request_of(url, verdict, priority=priority, source=source) if wanted else None
+
+    def request_of(self, url: str, verdict: bool | None, *, priority: int = 0, source: str = "link"):
         if verdict is True:
-            return scrapy.Request(url, callback=self.parse_article, meta={"kind": Kind.ARTICLE, "source": source},
-                                  priority=10 + priority)
-        if verdict is False and not self.site_config.follow_links:
-            return None
-        return scrapy.Request(url, callback=self.parse_page, meta={"kind": Kind.PAGE, "source": source},
+            return scrapy.Request(url, callback=self.callback("parse_article"),
+                                  meta={"kind": Kind.ARTICLE, "source": source}, priority=10 + priority)
+        return scrapy.Request(url, callback=self.callback("parse_page"), meta={"kind": Kind.PAGE, "source": source},
                               priority=priority)
 
-    # --- pages ---------------------------------------------------------------------------
+    # --- pages: read here (importer, --workers 1) or in the pool (callbacks *_pooled) -----
 
-    def page_from(self, response) -> Page | None:
-        if not isinstance(response, HtmlResponse):  # JSON, XML, text and binary are no page to read
-            self.crawler.stats.inc_value(SKIPPED + "not_html")
-            self.logger.info("skipped %s: not HTML (%s)", response.url,
-                             response.headers.get("Content-Type", b"?").decode("latin-1"))
-            return None
-        try:
-            # A response replayed from the archive (`newsdesk reextract`) was fetched when it was archived.
-            fetched_at = response.meta.get("archived_at") or datetime.now(timezone.utc)
-            return Page.parse(response.body, response.url, rules=self.site_config.rules,
-                              encoding=page_encoding(response), fetched_at=fetched_at)
-        except NotAnArticle as exc:
-            self.crawler.stats.inc_value(f"{SKIPPED}{reason_key(exc)}")
-            self.logger.info("skipped %s: %s", response.url, exc)
-            return None
+    def callback(self, name: str):
+        return getattr(self, name + "_pooled") if self.pool is not None else getattr(self, name)
+
+    def readable(self, response) -> bool:
+        if isinstance(response, HtmlResponse):
+            return True
+        # JSON, XML, text and binary are no page to read.
+        self.crawler.stats.inc_value(SKIPPED + "not_html")
+        self.logger.info("skipped %s: not HTML (%s)", response.url,
+                         response.headers.get("Content-Type", b"?").decode("latin-1"))
+        return False
+
+    def read_here(self, mode: str, response) -> Reading:
+        return self.applied(self.reader.read(mode, Fetched.of(response)))
+
+    async def read_pooled(self, mode: str, response) -> Reading:
+        if self.pool is None:  # a request queued by a worker with a pool (distributed mode), run by one without
+            return self.read_here(mode, response)
+        return self.applied(await self.pool.read(mode, Fetched.of(response)))
+
+    def applied(self, reading: Reading) -> Reading:
+        """The reading's stats counted and its lines logged, here, whichever process read it."""
+        for key, count in reading.counts.items():
+            self.crawler.stats.inc_value(key, count)
+        for level, line in reading.logs:
+            self.logger.log(level, line)
+        return reading
 
     @guarded
     def parse_page(self, response):
         """A start page, listing or unknown page: follow its links; it may be an article too."""
-        page = self.page_from(response)
-        if page is None:
-            return
-        yield from self.follow_links(response, page)
-        if self.is_article_url(response.url) is False:
-            self.not_an_article(response, "not an article URL (the site's article_patterns)")
-            return
-        is_article, reason = looks_like_article(page)
-        if is_article:
-            yield from self.article_from(page, response)
-        else:
-            self.not_an_article(response, reason)
+        if self.readable(response):
+            yield from self.outputs(self.read_here("page", response), response)
+
+    @guarded
+    async def parse_page_pooled(self, response):
+        if self.readable(response):
+            for out in self.outputs(await self.read_pooled("page", response), response):
+                yield out
+
+    @guarded
+    def parse_article(self, response):
+        if self.readable(response):
+            yield from self.outputs(self.read_here("article", response), response)
+
+    @guarded
+    async def parse_article_pooled(self, response):
+        if self.readable(response):
+            for out in self.outputs(await self.read_pooled("article", response), response):
+                yield out
+
+    def outputs(self, reading: Reading, response):
+        """What a read page yields: its links and feeds, then its article (or nothing: a listing)."""
+        for url, verdict in reading.links:
+            yield self.request_of(url, verdict)
+        for url in reading.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.ignore_failure,
+                                 meta={"kind": Kind.FEED}, priority=20)
+        if reading.not_article:
+            self.not_an_article(response, reading.not_article)
+        elif reading.item is not None:
+            yield from self.article_from(reading, response)
+        if reading.error:  # what @guarded counts (the links above still go out)
+            raise ReadFailed(*reading.error)
 
     def not_an_article(self, response, reason: str) -> None:
         """A listing, archive, home, tag, search or error page: its links are followed, it is never stored."""
@@ -207,57 +244,30 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         stats.inc_value(NOT_AN_ARTICLE_KIND + kind_of(reason))
         self.logger.debug("not an article: %s (%s)", response.url, reason)
 
-    @guarded
-    def parse_article(self, response):
-        page = self.page_from(response)
-        if page is None:
-            return
-        yield from self.follow_links(response, page)
-        yield from self.article_from(page, response)
-
-    def article_from(self, page: Page, response):
-        stats = self.crawler.stats
-        try:
-            item = parse_article(page, site=self.site_name, with_comments=False)
-        except NotAnArticle as exc:
-            stats.inc_value(f"{SKIPPED}{reason_key(exc)}")
-            self.logger.info("not an article: %s (%s)", response.url, exc)
-            return
-        # Anything else a page makes the extractor raise: counted by @guarded (errors/extraction).
-        # Stored under the page's own same-site rel=canonical, in canonical form (level 1).
-        declared = page.tree.xpath("//link[@rel='canonical']/@href")
-        # A block theme renders the thread before <head>, so WordPress names the comment page it
-        # showed as the canonical URL of the post itself: the article is the URL without it.
-        declared = [_COMMENT_PAGE_SUFFIX.sub("/", d) for d in declared[:1]]
-        item = replace(item, canonical_url=canonical_for_page(
-            response.url, declared[0] if declared else None, extra_tracking=self.extra_tracking,
-            trailing_slash=self.site_config.trailing_slash))
-        item = replace(item, http_status=response.status, fetched_at=page.fetched_at,
-                       etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
-                       extractor_version=extractor_version(), archive_records=archived_records(response, Kind.ARTICLE))
-        stats.inc_value(ARTICLE_PAGES)
-        count_rule_hits(stats, page)  # site health: does each site rule still match (crawler/monitors)
-        if url := alternate_json_url(page):
+    def article_from(self, reading: Reading, response):
+        item = replace(reading.item, etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+                       archive_records=archived_records(response, Kind.ARTICLE))
+        if reading.alternate_url:
             # The post's own JSON (WordPress's REST route) has its UTC times; then the thread.
-            yield scrapy.Request(url, callback=self.parse_alternate, errback=self.alternate_failed,
+            yield scrapy.Request(reading.alternate_url, callback=self.parse_alternate, errback=self.alternate_failed,
                                  dont_filter=True, priority=30, meta={"kind": Kind.ARTICLE_DATA},
-                                 cb_kwargs={"item": item, "page": page, "article_response": response})
+                                 cb_kwargs={"item": item, "reading": reading, "article_response": response})
             return
-        yield from self.start_thread(item, page, response)
+        yield from self.start_thread(item, reading, response)
 
-    def parse_alternate(self, response, item, page, article_response):
+    def parse_alternate(self, response, item, reading, article_response):
         published, modified = times_from_alternate(response.body)
         if published is not None:
             item = replace(item, published_at=published)
             self.crawler.stats.inc_value(ARTICLE_DATA)
         if modified is not None and (item.published_at is None or modified >= item.published_at):
             item = replace(item, modified_at=modified)
-        yield from self.start_thread(item, page, article_response)
+        yield from self.start_thread(item, reading, article_response)
 
     def alternate_failed(self, failure):
         self.crawler.stats.inc_value(ARTICLE_DATA_FAILED)
         kwargs = failure.request.cb_kwargs
-        yield from self.start_thread(kwargs["item"], kwargs["page"], kwargs["article_response"])
+        yield from self.start_thread(kwargs["item"], kwargs["reading"], kwargs["article_response"])
 
 
 def _header(response, name: bytes) -> str | None:

@@ -16,6 +16,7 @@ from .news import NewsSpider
 
 class ReextractSpider(NewsSpider):
     name = "reextract"
+    reads_links = False  # the archive decides what exists
 
     def __init__(self, *args, targets=(), replay=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,7 +30,4 @@ class ReextractSpider(NewsSpider):
                 yield request
             return
         for url in self.targets:
-            yield scrapy.Request(url, callback=self.parse_article, meta={"kind": "article"}, dont_filter=True)
-
-    def follow_links(self, response, page=None):
-        return iter(())
+            yield scrapy.Request(url, callback=self.callback("parse_article"), meta={"kind": "article"}, dont_filter=True)

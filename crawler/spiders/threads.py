@@ -10,8 +10,9 @@ from dataclasses import replace
 import scrapy
 
 from ..contracts import COMMENT_PAGES, COMMENT_THREADS_FAILED, Kind, reason_key
-from ..extract.comments import CommentEndpoints, extract_comments, parse_comment_response
+from ..extract.comments import CommentEndpoints
 from ..extract.comments.assembly import ThreadAssembly
+from .reading import Reading
 
 
 class CommentThreads:
@@ -29,15 +30,22 @@ class CommentThreads:
     # article is yielded once every page is in, or, if the crawl stops first, stored with what
     # was fetched and marked incomplete (store_open_threads).
 
-    def start_thread(self, item, page, response):
+    def start_thread(self, item, reading, response):
         assembly = ThreadAssembly(response.url, self.crawler.settings.getint("NEWSDESK_MAX_COMMENT_PAGES"))
         self.open_threads[id(assembly)] = (item, assembly)
-        assembly.read(lambda: extract_comments(page, self.comment_endpoints), self._thread_failed(item),
-                      url=response.url)
+        self.add_thread(assembly, reading, item, response.url)
         yield from self.next_comment_requests(item, assembly)
 
-    def _thread_failed(self, item):
-        return lambda exc: self.logger.warning("comment thread of %s failed: %r", item.url, exc)
+    def add_thread(self, assembly: ThreadAssembly, reading, item, url: str):
+        """The thread a reading holds joins the assembly; one its parser failed on costs the thread
+        its completeness, never its article (as ThreadAssembly.read)."""
+        if reading.thread_error:
+            name, text = reading.thread_error
+            assembly.fail(f"parser error: {name}")
+            self.logger.warning("comment thread of %s failed: %s", item.url, text)
+            return None
+        assembly.add(reading.thread, url=url)
+        return reading.thread
 
     def next_comment_requests(self, item, assembly: ThreadAssembly):
         concurrency = max(1, self.crawler.settings.getint("NEWSDESK_COMMENT_PAGE_CONCURRENCY", 4))
@@ -48,7 +56,7 @@ class CommentThreads:
             assembly.in_flight += 1
             # A comment provider (Disqus) is offsite by nature and serves what every reader's
             # browser loads with the page: the site's allowed domains and robots.txt are not its rules.
-            yield scrapy.Request(req.url, headers=req.headers or None, callback=self.parse_comments,
+            yield scrapy.Request(req.url, headers=req.headers or None, callback=self.callback("parse_comments"),
                                  errback=self.comments_failed, dont_filter=True, priority=30,
                                  cb_kwargs={"item": item, "assembly": assembly, "kind": req.kind},
                                  meta={"kind": Kind.COMMENTS, "dont_obey_robotstxt": req.offsite,
@@ -57,24 +65,31 @@ class CommentThreads:
             yield self.finish_article(item, assembly)
 
     def parse_comments(self, response, item, assembly: ThreadAssembly, kind: str):
+        reading = self.read_here(_mode(kind), response) if kind != "page" or self.readable(response) else None
+        yield from self.comments_read(response, item, assembly, kind, reading)
+
+    async def parse_comments_pooled(self, response, item, assembly: ThreadAssembly, kind: str):
+        try:
+            reading = await self.read_pooled(_mode(kind), response) if kind != "page" or self.readable(response) else None
+        except Exception as exc:  # noqa: BLE001 - a worker that died: the article is kept all the same
+            reading = Reading(error=(type(exc).__name__, str(exc)[:200]))
+        for out in self.comments_read(response, item, assembly, kind, reading):
+            yield out
+
+    def comments_read(self, response, item, assembly: ThreadAssembly, kind: str, reading):
+        # Counted only now, once the response is read: until then another page's callback must
+        # not take this thread for finished.
         assembly.in_flight -= 1
         self.crawler.stats.inc_value(COMMENT_PAGES)
         url = response.request.url if response.request is not None else response.url
         # The item is still being put together here (it is yielded by finish_article): the
         # records its thread was read from join its page's.
         item.archive_records.extend(archived_records(response, kind))
-        try:
-            if kind == "page":
-                page = self.page_from(response)
-                thread = assembly.read(lambda: extract_comments(page, self.comment_endpoints),
-                                       self._thread_failed(item), url=url) if page else None
-            else:
-                thread = assembly.read(lambda: parse_comment_response(
-                    kind, response.body, response.url, rules=self.site_config.rules,
-                    endpoints=self.comment_endpoints), self._thread_failed(item), url=url)
-        except Exception as exc:  # noqa: BLE001 - whatever this page does, its article is kept
-            assembly.fail(f"parser error: {type(exc).__name__}")
-            thread = None
+        thread = None
+        if reading is not None and reading.error:
+            assembly.fail(f"parser error: {reading.error[0]}")
+        elif reading is not None and reading.page_read:
+            thread = self.add_thread(assembly, reading, item, url)
         if thread is None:
             assembly.fail(f"unreadable {kind} response")
         yield from self.next_comment_requests(item, assembly)
@@ -114,6 +129,11 @@ class CommentThreads:
                 await itemproc.process_item_async(finished)
             except Exception as exc:  # noqa: BLE001 - a DropItem, or a store that failed: counted there
                 self.logger.info("article %s with a partial thread not stored: %s", finished.url, exc)
+
+def _mode(kind: str) -> str:
+    """The reader's mode for a comment request of this kind (an HTML page is read as a page)."""
+    return "page-comments" if kind == "page" else kind
+
 
 def archived_records(response, kind: str) -> list[dict]:
     """The archived WARC record of a response, when the archive kept it: by WARC-Record-ID as the
