@@ -284,7 +284,11 @@ def test_an_import_killed_mid_file_and_run_again_stores_every_article_once(archi
     warc = tmp_path / "copies.warc.gz"
     expected = _copies_of(sorted(archived["demo"]["dir"].iterdir()), archived["demo"]["db"], warc, COPIES)
     env = archived["demo"]["env"]
-    proc = start_newsdesk("import-warc", str(warc), "--db", str(db), log=tmp_path / "first.log", env=env)
+    # One article per batch: the import commits 250 times, so however long this process is kept
+    # off the CPU on a busy machine, it finds the file part-imported (with 100 a batch, a starved
+    # test once saw the file already whole).
+    proc = start_newsdesk("import-warc", str(warc), "--db", str(db), "-s", "NEWSDESK_IMPORT_BATCH_ARTICLES=1",
+                          log=tmp_path / "first.log", env=env)
     # The event: the first articles are committed. Then the writer is held (the database's write
     # lock, taken in the same step as the count) so it cannot finish the file before the kill.
     conn = None
