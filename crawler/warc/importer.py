@@ -176,7 +176,7 @@ class WarcImporter:
 
         batch = _Batch(self, path, offsets)
         if tasks and not self.warmed:
-            # Once, here: every module and model extraction loads lazily (datasketch, the language
+            # Once, here: every module and model extraction loads lazily (the language
             # model, trafilatura's) is then inherited by the forked workers instead of loaded by each.
             RecordExtractor(path, index, self.sites, self.forced_site, self.overrides)(tasks[0])
             self.warmed = True
