@@ -114,8 +114,11 @@ def walk(base: str, is_article, limit: int = 400, skip=lambda url: False):
         except Exception:  # noqa: BLE001 - a hostile page may not parse; it has no links then
             continue
         for href in tree.xpath("//a/@href"):
-            link = urldefrag(urljoin(url, href))[0]
-            parts = urlsplit(link)
+            try:  # a hostile page's href may not even split ("http://[" is an invalid IPv6 host)
+                link = urldefrag(urljoin(url, href))[0]
+                parts = urlsplit(link)
+            except ValueError:
+                continue
             if parts.netloc != host or re.search(r"comment-page-|cpage=|replytocom=|/feed/?$|\.(xml|json|pdf|jpe?g|png)$"
                                                  r"|/wp-(json|admin|login|includes|content)", link):
                 continue
