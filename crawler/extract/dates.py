@@ -66,6 +66,13 @@ def ambiguous_numeric(text: str) -> bool:
     return bool(m) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and m.group(1) != m.group(2)
 
 
+def dotted_numeric(text: str) -> bool:
+    """True for "09.02.2022": dots are how day-first countries write a date; where the month
+    comes first (the US) it is written with slashes."""
+    m = _NUMERIC.search(text or "")
+    return bool(m) and "." in m.group(0)
+
+
 def _relative(text: str, fetched_at: datetime | None) -> datetime | None:
     if not (m := _RELATIVE_EN.match(text.strip())):
         return None
