@@ -50,6 +50,8 @@ def test_the_date_shown_outvotes_a_stray_date_elsewhere_in_the_markup():
     '<figure><img src="a.jpg"><figcaption>Oct 30, 2023; Orlando, Florida</figcaption></figure>',
     '<blockquote class="instagram-media">Ein Beitrag geteilt am Mär 27, 2018</blockquote>',
     '<aside class="related"><div class="date">May 5, 2018</div></aside>',
+    '<a class="teaser" href="/other"><div class="teaser__text">21.10.2019 · Another story</div></a>',
+    '<div id="footer"><ul class="widget_recent_entries"><li><span class="post-date">09/09/2019</span></li></ul></div>',
 ])
 def test_dates_of_page_furniture_are_not_the_articles(furniture):
     body = f'{furniture}<article><h1>A story</h1>{LONG_TEXT}</article>'
@@ -85,3 +87,19 @@ def test_a_utc_timestamp_is_kept_on_the_day_the_page_shows():
                            head='<meta property="article:published_time" content="2021-11-04T23:00Z">',
                            url="https://example.de/news/a-story", lang="de")
     assert published.isoformat() == "2021-11-05T00:00:00+01:00"
+
+
+def test_a_site_that_shows_the_utc_day_keeps_it():
+    # 23:25 UTC on a British site is 00:25 the next day in London, but the page shows its
+    # readers "Oct 10, 2023": its clock is UTC
+    body = f'<article><h1>A story</h1><span class="post-date">Oct 10, 2023</span>{LONG_TEXT}</article>'
+    published = _published(body, head='<meta property="article:published_time" content="2023-10-10T23:25:44+00:00">',
+                           url="https://example.co.uk/news/a-story", lang="en-GB")
+    assert published.isoformat() == "2023-10-10T23:25:44+00:00"
+
+
+def test_a_bare_time_of_day_is_no_date():
+    from crawler.extract.dates import parse_date
+
+    for text in ("à 0 h 23", "14 h 30", "10:52"):
+        assert parse_date(text, fetched_at=FETCHED_AT) is None

@@ -268,10 +268,19 @@ def _local_day(page: Page, found: datetime | None, markup) -> datetime | None:
     # which) publishes on its own calendar (23:15Z on an Italian paper is 00:15 the next day).
     if zone := page_timezone(page):
         try:
-            return found.astimezone(ZoneInfo(zone))
+            local = found.astimezone(ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError, OverflowError):
             return found
+        # unless the page shows readers the UTC day (its clock is set to UTC)
+        if local.date() != found.date() and found.date() in _text_days(page):
+            return found
+        return local
     return found
+
+
+def _text_days(page: Page) -> set:
+    values = ((_byline(page) or {}).get("date"), _datelines(page).get("published"), shown_date(page))
+    return {parsed.date() for value in values if (parsed := _parse(page, value)) is not None}
 
 
 def _timed_published_sources(page: Page, times: list):

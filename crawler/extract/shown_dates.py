@@ -23,10 +23,12 @@ _DATE_CLASS = re.compile(r"date|time|publish|posted|datum|fecha|byline|meta", re
 _UPDATE_CLASS = re.compile(r"updat|modif|comment|event", re.I)
 _UPDATE_TEXT = re.compile(r"^\W*(?i:last\s+updated|updated|modified|aktualisiert|actualizado|atualizado|mis à jour|"
                           r"aggiornato|bijgewerkt|reviewed|edited)")
-# Blocks whose dates are not the article's: an embedded post or quote, a photo caption, the
-# site's masthead and navigation (today's date).
+# Blocks whose dates are not the article's: an embedded post or quote, a photo caption, a link
+# (a teaser of another article), a list of recent posts, the footer, the site's masthead and
+# navigation (today's date).
 _NOT_THE_ARTICLES = ("ancestor-or-self::*[self::blockquote or self::figure or self::figcaption or self::iframe or "
-                     "self::nav or ((self::header or contains(@class, 'masthead') or contains(@id, 'masthead') or "
+                     "self::a or self::nav or @id='footer' or contains(@class, 'recent') or "
+                     "((self::header or contains(@class, 'masthead') or contains(@id, 'masthead') or "
                      "contains(@class, 'navbar') or contains(@class, 'topbar') or @id='header') and not(.//h1))]")
 # The headline's surroundings: the elements after it (kicker, byline, date, lead image) and the
 # few before it (a date above the headline).
