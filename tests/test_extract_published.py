@@ -52,6 +52,8 @@ def test_the_date_shown_outvotes_a_stray_date_elsewhere_in_the_markup():
     '<aside class="related"><div class="date">May 5, 2018</div></aside>',
     '<a class="teaser" href="/other"><div class="teaser__text">21.10.2019 · Another story</div></a>',
     '<div id="footer"><ul class="widget_recent_entries"><li><span class="post-date">09/09/2019</span></li></ul></div>',
+    '<div class="sidebar"><div class="widget"><div class="widgett">School Day 14/06/2019</div></div></div>',
+    '<div class="rev_slider"><ul><li><span class="date">14/06/2019</span></li></ul></div>',
 ])
 def test_dates_of_page_furniture_are_not_the_articles(furniture):
     body = f'{furniture}<article><h1>A story</h1>{LONG_TEXT}</article>'
@@ -103,3 +105,9 @@ def test_a_bare_time_of_day_is_no_date():
 
     for text in ("à 0 h 23", "14 h 30", "10:52"):
         assert parse_date(text, fetched_at=FETCHED_AT) is None
+
+
+def test_a_layout_with_a_sidebar_still_shows_its_date():
+    # "has-sidebar" on the page's wrapper names a layout, not a sidebar block
+    body = f'<div class="mainwrap has-sidebar"><article><h1>A story</h1><time>December 30, 2013</time>{LONG_TEXT}</article></div>'
+    assert _published(body).date().isoformat() == "2013-12-30"

@@ -24,10 +24,12 @@ _UPDATE_CLASS = re.compile(r"updat|modif|comment|event", re.I)
 _UPDATE_TEXT = re.compile(r"^\W*(?i:last\s+updated|updated|modified|aktualisiert|actualizado|atualizado|mis à jour|"
                           r"aggiornato|bijgewerkt|reviewed|edited)")
 # Blocks whose dates are not the article's: an embedded post or quote, a photo caption, a link
-# (a teaser of another article), a list of recent posts, the footer, the site's masthead and
-# navigation (today's date).
+# (a teaser of another article), a list of recent posts, a slider of posts, the sidebar (the
+# class itself: "has-sidebar" names a layout), the footer, the site's masthead and navigation
+# (today's date).
 _NOT_THE_ARTICLES = ("ancestor-or-self::*[self::blockquote or self::figure or self::figcaption or self::iframe or "
                      "self::a or self::nav or @id='footer' or contains(@class, 'recent') or "
+                     "contains(@class, 'slider') or contains(concat(' ', @class, ' '), ' sidebar ') or "
                      "((self::header or contains(@class, 'masthead') or contains(@id, 'masthead') or "
                      "contains(@class, 'navbar') or contains(@class, 'topbar') or @id='header') and not(.//h1))]")
 # The headline's surroundings: the elements after it (kicker, byline, date, lead image) and the
