@@ -107,8 +107,11 @@ def test_a_site_time_zone_applies_to_a_dateline_without_one():
 def test_updated_line_is_the_modified_time_not_the_published_one():
     from crawler.extract import extract_dates
 
+    # the byline and the date shown under the headline: "November 18, 2019 at 2:26 PM HST" (the
+    # 19th in UTC, as the URL and a meta date have it; the publisher's day is the 18th)
     published, modified = extract_dates(_page("en-hawaiinewsnow-telescope"))
-    assert published.date().isoformat() == "2019-11-19"
+    assert published == datetime(2019, 11, 19, 0, 26, tzinfo=timezone.utc)
+    assert published.date().isoformat() == "2019-11-18"
     assert modified == datetime(2019, 11, 19, 2, 46, tzinfo=timezone.utc)  # "Updated November 18 at 4:46 PM" HST
 
 

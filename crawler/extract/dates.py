@@ -57,6 +57,7 @@ _LETTERS = re.compile(r"[^\W\d_]{3,}")
 # faster than linearly with its input (100 KB of <time datetime> took 7 s), so longer text is
 # not a date and is never parsed.
 MAX_DATE_TEXT = 200
+_DATE_DIGITS = re.compile(r"\d{4}|\d{1,2}[./-]\d{1,2}")
 _TIME_ONLY = re.compile(r"^\d{1,2}[:h]\d{2}(:\d{2})?\s*(?i:[ap]\.?m\.?|uhr|h)?\s*([A-Z]{2,5})?$")
 
 
@@ -64,6 +65,13 @@ def ambiguous_numeric(text: str) -> bool:
     """True for "12-07-2016": both readings (day first, month first) are dates."""
     m = _NUMERIC.search(text or "")
     return bool(m) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and m.group(1) != m.group(2)
+
+
+def dotted_numeric(text: str) -> bool:
+    """True for "09.02.2022": dots are how day-first countries write a date; where the month
+    comes first (the US) it is written with slashes."""
+    m = _NUMERIC.search(text or "")
+    return bool(m) and "." in m.group(0)
 
 
 def _relative(text: str, fetched_at: datetime | None) -> datetime | None:
@@ -154,8 +162,10 @@ def _parse_date(text: str, *, tz: str | None, date_order: str | None, fetched_at
             pass
     if rel := _relative(text, fetched_at):
         return rel.astimezone(timezone.utc)
-    if _TIME_ONLY.match(text):
-        return None  # "10:52" (Blogger's "Posted at 10:52"): a time of some day, not a date
+    if _TIME_ONLY.match(text) or not (_LETTERS.search(text) or _DATE_DIGITS.search(text)):
+        # "10:52" (Blogger's "Posted at 10:52"), "à 0 h 23": a time of some day, not a date;
+        # the parsers would put it on the fetch day (no month word, no digits of a date)
+        return None
     dayfirst = False
     if m := _NUMERIC.search(text):
         a, b = int(m.group(1)), int(m.group(2))

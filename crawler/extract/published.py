@@ -1,8 +1,8 @@
 """When the article was published and last modified, from every place a page says so.
 
 Sources (README "Extraction"): per-site rules, JSON-LD, microdata, the publication meta tags,
-the entry's <time datetime>, a byline or dateline in the text, htmldate's markup heuristics,
-the URL's /YYYY/MM/DD/. A site rule wins outright. Otherwise the sources vote for a calendar
+the entry's <time datetime>, a byline or dateline in the text, the date shown by the headline
+(shown_dates.py), htmldate's markup heuristics, the URL's /YYYY/MM/DD/. A site rule wins outright. Otherwise the sources vote for a calendar
 day, each with the weight of how often that kind of source names the right day (measured on
 the development set, bench/extraction.py --dev: a byline, the URL and htmldate are right more
 often than a JSON-LD datePublished, which CMSs fill with the post's creation or a template's
@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .bylines import IN_PAGE_FURNITURE
 from .bylines import byline as _byline
 from .bylines import datelines as _datelines
-from .dates import ambiguous_numeric, parse_date
+from .dates import ambiguous_numeric, dotted_numeric, parse_date
 from .page import Page
+from .shown_dates import shown_date
 from .sources import css_first, declared_language, element_text, ld, micro, page_date_order, page_timezone
 from .xpaths import MODIFIED_TIME
 
@@ -37,16 +38,17 @@ _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "d
 # tag not listed counts _META_WEIGHT). Every meta tag votes on its own: a page that repeats its
 # date in several tags says it more firmly than one stray JSON-LD value.
 _WEIGHTS = {"ld": 0.87, "ld_created": 0.8, "micro": 0.89, "time_published": 0.86, "time": 0.87, "byline": 0.95,
-            "dateline": 0.86, "htmldate": 0.88, "url": 0.94}
+            "dateline": 0.86, "shown": 0.9, "htmldate": 0.88, "url": 0.94}
 _META_WEIGHT = 0.85
 
 
-def _parse(page: Page, value) -> datetime | None:
+def _parse(page: Page, value, order: str | None = None) -> datetime | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if not isinstance(value, str):
         return None
-    order = page_date_order(page) if ambiguous_numeric(value) else None
+    if order is None and ambiguous_numeric(value):
+        order = page.rules.date_order or ("DMY" if dotted_numeric(value) else page_date_order(page))
     parsed = parse_date(value, tz=page_timezone(page), date_order=order, fetched_at=page.fetched_at, keep_offset=True,
                         language=declared_language(page))
     try:  # an offset no clock has ("+99:00") only raises once the value is compared or converted
@@ -98,16 +100,20 @@ def extract_dates(page: Page) -> tuple[datetime | None, datetime | None]:
 def _voted(page: Page, times: list) -> datetime | None:
     votes = []  # (rank in the order of trust, weight, parsed value)
     url_vote = None
+    raws: dict = {}  # rank -> the text of a vote, for those read in a day/month order
     for rank, (kind, value) in enumerate(_published_sources(page, times)):
         if (parsed := _parse(page, value)) is not None and _plausible(page, parsed):
             if kind == "url":
                 url_vote = (rank, _WEIGHTS.get(kind, _META_WEIGHT), parsed)
                 continue
             votes.append((rank, _WEIGHTS.get(kind, _META_WEIGHT), parsed))
+            raws[rank] = value
     # A date in the URL only fills in when nothing on the page says when it was published: the
     # page's own statement (a byline "12-07-2016" on a British page) is never outvoted by it.
     if url_vote is not None and not votes:
         votes.append(url_vote)
+    votes = _settle_day_month_order(page, votes, raws)
+    votes = _on_publishers_day(page, votes, url_vote)
     # htmldate costs as much as the rest of the date search: ask it only when its vote could
     # change the outcome (most pages say their date in several places that agree).
     score = _scores(votes)
@@ -127,6 +133,70 @@ def _voted(page: Page, times: list) -> datetime | None:
     return first[best][1]
 
 
+def _utc_instant(value: datetime) -> bool:
+    return value.utcoffset() == timedelta(0) and (value.hour, value.minute, value.second) != (0, 0, 0)
+
+
+def _on_publishers_day(page: Page, votes: list, url_vote) -> list:
+    """A timestamp written in UTC ("2019-11-19T04:50:22Z") falls on the publisher's day before or
+    after when the page is west or east of Greenwich: where no source names its UTC day but
+    the page (a byline, the date shown, a date-only value, the URL) names the day next to it,
+    it is that instant on that day, in the page's zone or the nearest whole-hour offset."""
+    local_days = {v[2].date() for v in votes if not _utc_instant(v[2])}
+    if url_vote is not None:
+        local_days.add(url_vote[2].date())
+    out = []
+    for rank, weight, parsed in votes:
+        if _utc_instant(parsed) and parsed.date() not in local_days:
+            for day in (parsed.date() - timedelta(days=1), parsed.date() + timedelta(days=1)):
+                if day in local_days and (shifted := _instant_on_day(page, parsed, day)) is not None:
+                    parsed = shifted
+                    break
+        out.append((rank, weight, parsed))
+    return out
+
+
+def _instant_on_day(page: Page, instant: datetime, day) -> datetime | None:
+    """The instant in the page's zone when that is on ``day``; on a page of no known zone, in the
+    nearest whole-hour offset that is (the same instant, so storage in UTC is unchanged)."""
+    if zone := page_timezone(page):
+        try:
+            local = instant.astimezone(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError, OverflowError):
+            return None
+        return local if local.date() == day else None
+    sign = 1 if day > instant.date() else -1
+    for hours in range(1, 12 if sign > 0 else 11):  # UTC+11 to UTC-10 (Hawaii)
+        if (local := instant.astimezone(timezone(timedelta(hours=sign * hours)))).date() == day:
+            return local
+    return None
+
+
+def _settle_day_month_order(page: Page, votes: list, raws: dict) -> list:
+    """A numeric date both ways readable ("09.10.2024", "11/01/2023") is read the way that names
+    the day another source names, when its usual reading names none: first against the
+    sources that cannot be misread (ISO values, month names), then a slashed date also
+    against the dotted ones (dots are how day-first countries write, so they are read first)."""
+    def ambiguous(vote):
+        value = raws.get(vote[0])
+        return isinstance(value, str) and ambiguous_numeric(value)
+    sure = {v[2].date() for v in votes if not ambiguous(v)}
+    out = list(votes)
+    for dotted in (True, False):
+        for i, (rank, weight, parsed) in enumerate(out):
+            value = raws.get(rank)
+            if not ambiguous(out[i]) or dotted_numeric(value) != dotted or parsed.date() in sure:
+                continue
+            for order in ("DMY", "MDY"):
+                other = _parse(page, value, order)
+                if other is not None and other.date() in sure and _plausible(page, other):
+                    out[i] = (rank, weight, other)
+                    break
+        if dotted:
+            sure |= {v[2].date() for v in out if ambiguous(v) and dotted_numeric(raws[v[0]])}
+    return out
+
+
 def _scores(votes) -> dict:
     score: dict = {}
     for _, weight, parsed in votes:
@@ -135,7 +205,7 @@ def _scores(votes) -> dict:
 
 
 # htmldate's place in the order of trust: after the text's bylines, before the URL.
-_HTMLDATE_RANK = 3 + len(_PUBLISHED_META) + 4 - 0.5
+_HTMLDATE_RANK = 3 + len(_PUBLISHED_META) + 5 - 0.5
 
 
 def _published_sources(page: Page, times: list):
@@ -151,6 +221,7 @@ def _published_sources(page: Page, times: list):
     yield "time", next((t.get("datetime") for t in times if not t.xpath(MODIFIED_TIME)), None)
     yield "byline", (_byline(page) or {}).get("date")
     yield "dateline", _datelines(page).get("published")
+    yield "shown", shown_date(page)
     if m := _URL_DATE.search(urlsplit(page.url).path):
         yield "url", "-".join(m.groups())
 
@@ -197,10 +268,19 @@ def _local_day(page: Page, found: datetime | None, markup) -> datetime | None:
     # which) publishes on its own calendar (23:15Z on an Italian paper is 00:15 the next day).
     if zone := page_timezone(page):
         try:
-            return found.astimezone(ZoneInfo(zone))
+            local = found.astimezone(ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError, OverflowError):
             return found
+        # unless the page shows readers the UTC day (its clock is set to UTC)
+        if local.date() != found.date() and found.date() in _text_days(page):
+            return found
+        return local
     return found
+
+
+def _text_days(page: Page) -> set:
+    values = ((_byline(page) or {}).get("date"), _datelines(page).get("published"), shown_date(page))
+    return {parsed.date() for value in values if (parsed := _parse(page, value)) is not None}
 
 
 def _timed_published_sources(page: Page, times: list):
