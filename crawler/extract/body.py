@@ -166,6 +166,9 @@ def trafilatura_text(page: Page) -> str:
     # other field functions and the comment extractor.
     options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=_HIDDEN)
     text = trafilatura.extract(page.tree, fast=True, **options) or ""
+    if text and _left_out_between(page, text):
+        recall = trafilatura.extract(page.tree, fast=True, favor_recall=True, **options) or ""
+        text = fill_in(text, recall)
     if len(text) < _SECOND_OPINION_BELOW:
         second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if len(second) > len(text) else text
@@ -181,6 +184,63 @@ def trafilatura_text(page: Page) -> str:
         # set it reads the article another way as often as it loses it.)
         return second if len(second) > 1.5 * len(text) and not _menu_dump(second) else text
     return text
+
+
+# A run of lines between two kept paragraphs reads as body text when its lines average this
+# many words; menus, breadcrumbs and "level 1"/"Reply" lines average fewer.
+_FILL_IN_WORDS = 4
+# The recall pass must hold (almost) all of the precise pass's lines to be the same article.
+_FILL_IN_COVERS = 0.8
+
+
+_INNER_BLOCKS = ("li", "h2", "h3", "h4", "h5", "h6", "td", "dd", "dt")
+
+
+def _left_out_between(page: Page, text: str) -> bool:
+    """Whether the page has list items, subheadings or table cells that read as text, between
+    the first and the last of its paragraphs the text kept, and that the text lacks."""
+    kept = {_norm(line) for line in text.split("\n") if line.strip()}
+    missing = pending = 0
+    seen_kept = False
+    for el in page.tree.iter("p", *_INNER_BLOCKS):
+        words = _norm(el.text_content())
+        if el.tag == "p":
+            if words in kept:
+                seen_kept = True
+                missing += pending
+                pending = 0
+        elif seen_kept and len(words.split()) >= _FILL_IN_WORDS and words not in kept \
+                and not any(words in k for k in kept):
+            pending += len(words)
+    return missing > 0
+
+
+def fill_in(precise: str, recall: str) -> str:
+    """The precise text with what trafilatura's recall pass finds *between* its paragraphs.
+
+    The precise pass drops subheadings, lists and tables inside the article (a guide's
+    "- Principle of regularity: ..." items, a post's <h5> subheads); the recall pass keeps them,
+    and also the page furniture around the article (breadcrumbs above, related stories and
+    disclaimers below). Only runs of lines that sit between two lines of the precise text, and
+    read as sentences rather than menu entries, are taken in.
+    """
+    precise_lines = [line for line in precise.split("\n") if line.strip()]
+    recall_lines = [line for line in recall.split("\n") if line.strip()]
+    have = {_norm(line) for line in precise_lines}
+    hits = [i for i, line in enumerate(recall_lines) if _norm(line) in have]
+    if not hits or len({_norm(recall_lines[i]) for i in hits}) < _FILL_IN_COVERS * len(have):
+        return precise
+    out: list[str] = []
+    run: list[str] = []
+    for line in recall_lines[hits[0]:hits[-1] + 1]:
+        if _norm(line) not in have:
+            run.append(line)
+            continue
+        if run and sum(len(r.split()) for r in run) >= _FILL_IN_WORDS * len(run):
+            out.extend(run)
+        run = []
+        out.append(line)
+    return "\n".join(out) if len(out) > len(hits) else precise
 
 
 def _link_texts(page: Page) -> set[str]:
@@ -282,11 +342,17 @@ def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | N
     return "\n\n".join(paragraphs) or None
 
 
+def set_as_heading(page: Page, text: str) -> bool:
+    """Whether the page sets this text as a subheading (<h2>-<h4>). A standfirst so set is a
+    second headline, not body text; one set as a paragraph (``<p class="intro">``, a German
+    Vorspann, a French chapeau) is the article's opening paragraph and stays in the body."""
+    norm = _norm(text)
+    return bool(norm) and any(_norm(h.text_content()) == norm for h in page.tree.iter("h2", "h3", "h4"))
+
+
 def _is_standfirst(page: Page, paragraph: str) -> bool:
     """A subheading at the top of the text that repeats the page's description is the standfirst
     (the summary under the headline), not the first paragraph, which is set as text."""
     text = _norm(paragraph)
     described = {_norm(page.meta_first(k) or "") for k in ("description", "og:description", "twitter:description")}
-    if text not in described:
-        return False
-    return any(_norm(h.text_content()) == text for h in page.tree.iter("h2", "h3", "h4"))
+    return text in described and set_as_heading(page, paragraph)

@@ -1,0 +1,67 @@
+"""The article body's kinds of furniture and of dropped text, on small pages made for the purpose
+(the saved pages in test_extract_pages.py and the dev set in bench/ judge the rules as a whole)."""
+from __future__ import annotations
+
+from crawler.extract import extract_page
+from crawler.extract.body import fill_in
+
+URL = "https://news.example.com/2024/03/05/river-report/"
+PARAGRAPHS = [
+    "The river rose by two metres overnight, and the town council opened the school gym to families "
+    "whose houses stood closest to the water.",
+    "By the morning the water had reached the market square, where traders moved their stock to the "
+    "upper floors of the old hall while volunteers filled sandbags.",
+    "The council said the road to the north would stay closed until the engineers had inspected "
+    "the bridge, which was built in 1889 and last repaired a decade ago.",
+]
+
+
+def _page(lead: str) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (f"<html><head><title>River bursts its banks</title>"
+            f"<meta name='description' content='The water reached the market square.'></head><body>"
+            f"<article><h1>River bursts its banks</h1>{lead}{body}</article></body></html>").encode()
+
+
+def test_a_list_and_subheading_between_kept_paragraphs_are_put_back():
+    precise = "\n".join([PARAGRAPHS[0], PARAGRAPHS[1]])
+    recall = "\n".join(["- Home", "- News", PARAGRAPHS[0], "What the council decided",
+                        "- The school gym stays open to families for the whole week",
+                        "- Sandbags are handed out at the fire station from eight in the morning",
+                        PARAGRAPHS[1], "Related stories", "- Storm warning", "- Weather"])
+    text = fill_in(precise, recall)
+    assert "- The school gym stays open to families for the whole week" in text
+    assert "What the council decided" in text
+    assert text.index(PARAGRAPHS[0]) < text.index("What the council decided") < text.index(PARAGRAPHS[1])
+
+
+def test_breadcrumbs_and_related_links_around_the_article_stay_out():
+    precise = "\n".join(PARAGRAPHS)
+    recall = "\n".join(["- Home", "- News", "- Local", *PARAGRAPHS, "Related stories",
+                        "- Storm warning for the coast this weekend, the forecasters say"])
+    assert fill_in(precise, recall) == precise
+
+
+def test_a_menu_between_paragraphs_stays_out():
+    precise = "\n".join(PARAGRAPHS[:2])
+    recall = "\n".join([PARAGRAPHS[0], "- Share", "- Print", "- Email", PARAGRAPHS[1]])
+    assert fill_in(precise, recall) == precise
+
+
+def test_a_recall_pass_that_read_another_block_is_not_used():
+    precise = "\n".join(PARAGRAPHS)
+    recall = "\n".join(["A sidebar about something else entirely, with many words in it", PARAGRAPHS[0]])
+    assert fill_in(precise, recall) == precise
+
+
+def test_a_lead_set_as_a_paragraph_is_the_first_paragraph_of_the_body():
+    lead = "Families were moved to safety as the water rose through the night, and more rain is due."
+    item = extract_page(_page(f'<p class="intro">{lead}</p>'), URL, with_comments=False)
+    assert item.body_text.startswith(lead)
+
+
+def test_a_standfirst_set_as_a_subheading_is_not_body_text():
+    dek = "Families were moved to safety as the water rose through the night, and more rain is due."
+    item = extract_page(_page(f'<h2 class="dek">{dek}</h2>'), URL, with_comments=False)
+    assert dek not in item.body_text
+    assert item.body_text.startswith(PARAGRAPHS[0])
