@@ -65,3 +65,47 @@ def test_a_standfirst_set_as_a_subheading_is_not_body_text():
     item = extract_page(_page(f'<h2 class="dek">{dek}</h2>'), URL, with_comments=False)
     assert dek not in item.body_text
     assert item.body_text.startswith(PARAGRAPHS[0])
+
+
+def _article_with(box: str) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (f"<html><head><title>River bursts its banks</title></head><body><main><article>"
+            f"<h1>River bursts its banks</h1><div class='entry-content'>{body}{box}</div>"
+            f"</article></main></body></html>").encode()
+
+
+def test_the_authors_bio_box_is_not_body_text():
+    bio = ("Jane Roe is a senior reporter covering local government and the environment for the "
+           "paper, where she has worked since 2011. Email her at jane@example.com.")
+    item = extract_page(_article_with(f"<div class='saboxplugin-wrap'><div class='saboxplugin-desc'><p>{bio}</p></div></div>"), URL, with_comments=False)
+    assert PARAGRAPHS[-1] in item.body_text
+    assert "senior reporter covering local government" not in item.body_text
+
+
+def test_a_disclosure_and_a_newsletter_box_are_not_body_text():
+    box = ("<div class='c-globalDisclosure'><p>When you buy through links on our site we may earn an "
+           "affiliate commission, which helps support our work and our reporters.</p></div>"
+           "<section class='newsletter-form__wrapper'><p>Breaking news, the latest updates and features, "
+           "straight to you every morning of the week.</p></section>")
+    item = extract_page(_article_with(box), URL, with_comments=False)
+    assert PARAGRAPHS[-1] in item.body_text
+    assert "affiliate commission" not in item.body_text and "straight to you" not in item.body_text
+
+
+def test_readers_comments_under_the_article_are_not_body_text():
+    comments = "".join(f"<li class='forum-comment'><div class='forum-comment-content'><p>Reader {n} wrote that "
+                       f"the bridge should have been repaired years ago, and that the council knew it.</p></div></li>"
+                       for n in range(3))
+    item = extract_page(_article_with(f"<ul class='forum-comments-list'>{comments}</ul>"), URL, with_comments=False)
+    assert PARAGRAPHS[-1] in item.body_text
+    assert "Reader 1 wrote" not in item.body_text
+
+
+def test_a_live_commentary_named_comments_is_the_page_text():
+    minutes = "".join(f"<div class='live-comment'><span>{n}'</span><div>Minute {n}: the home side press high "
+                      f"and win a corner on the left, but the header goes wide of the far post.</div></div>"
+                      for n in range(1, 30))
+    page = (f"<html><head><title>Live: Lorient v Lyon</title></head><body><h1>Live: Lorient v Lyon</h1>"
+            f"<div class='live-match-comments'>{minutes}</div></body></html>").encode()
+    item = extract_page(page, URL, with_comments=False)
+    assert "Minute 12: the home side press high" in item.body_text

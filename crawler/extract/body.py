@@ -161,10 +161,58 @@ def _paragraph_chars(page: Page) -> int:
     return sum(len(" ".join(p.text_content().split())) for p in page.tree.iter("p"))
 
 
+# Boxes that CMSs and themes name by what they are, beside or inside the article: the author's
+# bio (WordPress's Simple Author Box "saboxplugin", "author-bio", "about-the-author"), affiliate
+# and editorial disclosures, newsletter sign-ups, donation appeals and calls to action. trafilatura
+# knows some of these names, not these spellings. Such a box is short: a block of that name
+# holding more text than this wraps the article itself ("newsletter-content" on a newsletter's
+# own page, "above-cta").
+_FURNITURE_CLASS = re.compile(
+    r"(author|writer|contributor)s?[-_]*(bio|box|info|description|details|card|profile)|"
+    r"about[-_]*(the[-_]*)?author|saboxplugin|bio[-_]*box|"
+    r"disclosure|disclaimer|affiliate|newsletter|donat(e|ion)|(^|[-_ ])cta([-_ ]|$)")
+_FURNITURE_MAX_CHARS = 2000
+# Reader comments under any widget's prefix ("xenforo-comments-list", "wpd-comment-list"), not
+# a commentary ("live-match-comment-body") or a code comment ("hljs-comment").
+_COMMENTS_CLASS = re.compile(r"(^|[-_ ])comments([-_ ]|$)|comment[-_]?(list|section|area|thread|widget)")
+_ARTICLE_IN_PARAGRAPHS = 500
+_FURNITURE_MARK = "data-newsdesk-furniture"
+_FURNITURE = f"//*[@{_FURNITURE_MARK}]"
+
+
+def _mark_furniture(page: Page) -> list:
+    marked = []
+    page_chars = None
+    for el in page.tree.xpath("//body//*[@class][not(self::article or self::main)]"):
+        klass = el.get("class", "").lower()
+        if _COMMENTS_CLASS.search(klass):
+            # Readers' comments sit under an article that is set in paragraphs; "comments" on a
+            # page without such text are its own text (a live match's commentary).
+            if page_chars is None:
+                page_chars = _paragraph_chars(page)
+            furniture = page_chars >= _ARTICLE_IN_PARAGRAPHS
+        else:
+            furniture = bool(_FURNITURE_CLASS.search(klass)) and len(el.text_content()) <= _FURNITURE_MAX_CHARS
+        if furniture and not el.xpath(".//h1"):
+            el.set(_FURNITURE_MARK, "")
+            marked.append(el)
+    return marked
+
+
 def trafilatura_text(page: Page) -> str:
+    # The furniture marks live only for the extraction: the comment extractor reads the same tree.
+    marked = _mark_furniture(page)
+    try:
+        return _trafilatura_text(page)
+    finally:
+        for el in marked:
+            del el.attrib[_FURNITURE_MARK]
+
+
+def _trafilatura_text(page: Page) -> str:
     # trafilatura copies the tree it is given, so the page's own tree stays intact for the
     # other field functions and the comment extractor.
-    options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=_HIDDEN)
+    options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=[_HIDDEN, _FURNITURE])
     text = trafilatura.extract(page.tree, fast=True, **options) or ""
     if text and _left_out_between(page, text):
         recall = trafilatura.extract(page.tree, fast=True, favor_recall=True, **options) or ""
