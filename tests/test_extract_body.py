@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crawler.extract import extract_page
-from crawler.extract.body import fill_in
+from crawler.extract.body_blocks import fill_in
 
 URL = "https://news.example.com/2024/03/05/river-report/"
 PARAGRAPHS = [

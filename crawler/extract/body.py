@@ -13,6 +13,8 @@ from copy import copy
 
 import trafilatura
 
+from .body_blocks import FURNITURE, FURNITURE_MARK, fill_in, left_out_between, mark_furniture, paragraph_chars
+from .body_blocks import norm as _norm
 from .page import Page
 
 # Blocks hidden from assistive technology (icon fonts, decorative copies, tooltips) are not
@@ -89,10 +91,6 @@ def _is_dateline(paragraph: str) -> bool:
     return not sentence and min(date.start(), word.start()) <= 3
 
 
-def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text)).casefold()
-
-
 # Embedded posts are quoted by the article (a statement, a reaction) and read as part of it;
 # trafilatura drops them with the embed's markup.
 _EMBEDDED_POSTS = "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')]"
@@ -156,65 +154,22 @@ def _menu_dump(text: str) -> bool:
     return len(lines) >= 15 and sum(len(line.split()) <= 3 for line in lines) >= 0.6 * len(lines)
 
 
-def _paragraph_chars(page: Page) -> int:
-    """How much text the page's own <p> elements hold: what a reader sees as running text."""
-    return sum(len(" ".join(p.text_content().split())) for p in page.tree.iter("p"))
-
-
-# Boxes that CMSs and themes name by what they are, beside or inside the article: the author's
-# bio (WordPress's Simple Author Box "saboxplugin", "author-bio", "about-the-author"), affiliate
-# and editorial disclosures, newsletter sign-ups, donation appeals and calls to action. trafilatura
-# knows some of these names, not these spellings. Such a box is short: a block of that name
-# holding more text than this wraps the article itself ("newsletter-content" on a newsletter's
-# own page, "above-cta").
-_FURNITURE_CLASS = re.compile(
-    r"(author|writer|contributor)s?[-_]*(bio|box|info|description|details|card|profile)|"
-    r"about[-_]*(the[-_]*)?author|saboxplugin|bio[-_]*box|"
-    r"disclosure|disclaimer|affiliate|newsletter|donat(e|ion)|(^|[-_ ])cta([-_ ]|$)")
-_FURNITURE_MAX_CHARS = 2000
-# Reader comments under any widget's prefix ("xenforo-comments-list", "wpd-comment-list"), not
-# a commentary ("live-match-comment-body") or a code comment ("hljs-comment").
-_COMMENTS_CLASS = re.compile(r"(^|[-_ ])comments([-_ ]|$)|comment[-_]?(list|section|area|thread|widget)")
-_ARTICLE_IN_PARAGRAPHS = 500
-_FURNITURE_MARK = "data-newsdesk-furniture"
-_FURNITURE = f"//*[@{_FURNITURE_MARK}]"
-
-
-def _mark_furniture(page: Page) -> list:
-    marked = []
-    page_chars = None
-    for el in page.tree.xpath("//body//*[@class][not(self::article or self::main)]"):
-        klass = el.get("class", "").lower()
-        if _COMMENTS_CLASS.search(klass):
-            # Readers' comments sit under an article that is set in paragraphs; "comments" on a
-            # page without such text are its own text (a live match's commentary).
-            if page_chars is None:
-                page_chars = _paragraph_chars(page)
-            furniture = page_chars >= _ARTICLE_IN_PARAGRAPHS
-        else:
-            furniture = bool(_FURNITURE_CLASS.search(klass)) and len(el.text_content()) <= _FURNITURE_MAX_CHARS
-        if furniture and not el.xpath(".//h1"):
-            el.set(_FURNITURE_MARK, "")
-            marked.append(el)
-    return marked
-
-
 def trafilatura_text(page: Page) -> str:
     # The furniture marks live only for the extraction: the comment extractor reads the same tree.
-    marked = _mark_furniture(page)
+    marked = mark_furniture(page)
     try:
         return _trafilatura_text(page)
     finally:
         for el in marked:
-            del el.attrib[_FURNITURE_MARK]
+            del el.attrib[FURNITURE_MARK]
 
 
 def _trafilatura_text(page: Page) -> str:
     # trafilatura copies the tree it is given, so the page's own tree stays intact for the
     # other field functions and the comment extractor.
-    options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=[_HIDDEN, _FURNITURE])
+    options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=[_HIDDEN, FURNITURE])
     text = trafilatura.extract(page.tree, fast=True, **options) or ""
-    if text and _left_out_between(page, text):
+    if text and left_out_between(page, text):
         recall = trafilatura.extract(page.tree, fast=True, favor_recall=True, **options) or ""
         text = fill_in(text, recall)
     if len(text) < _SECOND_OPINION_BELOW:
@@ -223,7 +178,7 @@ def _trafilatura_text(page: Page) -> str:
     if _menu_dump(text):
         second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if second and not _menu_dump(second) else text
-    if len(text) * _MOST_OF_THE_TEXT < _paragraph_chars(page):
+    if len(text) * _MOST_OF_THE_TEXT < paragraph_chars(page):
         # The fast pass kept one block of a page whose paragraphs hold several times as much
         # text (a guide split into sections, an intro above a long list): the cascade's
         # second opinions read the whole article.
@@ -232,63 +187,6 @@ def _trafilatura_text(page: Page) -> str:
         # set it reads the article another way as often as it loses it.)
         return second if len(second) > 1.5 * len(text) and not _menu_dump(second) else text
     return text
-
-
-# A run of lines between two kept paragraphs reads as body text when its lines average this
-# many words; menus, breadcrumbs and "level 1"/"Reply" lines average fewer.
-_FILL_IN_WORDS = 4
-# The recall pass must hold (almost) all of the precise pass's lines to be the same article.
-_FILL_IN_COVERS = 0.8
-
-
-_INNER_BLOCKS = ("li", "h2", "h3", "h4", "h5", "h6", "td", "dd", "dt")
-
-
-def _left_out_between(page: Page, text: str) -> bool:
-    """Whether the page has list items, subheadings or table cells that read as text, between
-    the first and the last of its paragraphs the text kept, and that the text lacks."""
-    kept = {_norm(line) for line in text.split("\n") if line.strip()}
-    missing = pending = 0
-    seen_kept = False
-    for el in page.tree.iter("p", *_INNER_BLOCKS):
-        words = _norm(el.text_content())
-        if el.tag == "p":
-            if words in kept:
-                seen_kept = True
-                missing += pending
-                pending = 0
-        elif seen_kept and len(words.split()) >= _FILL_IN_WORDS and words not in kept \
-                and not any(words in k for k in kept):
-            pending += len(words)
-    return missing > 0
-
-
-def fill_in(precise: str, recall: str) -> str:
-    """The precise text with what trafilatura's recall pass finds *between* its paragraphs.
-
-    The precise pass drops subheadings, lists and tables inside the article (a guide's
-    "- Principle of regularity: ..." items, a post's <h5> subheads); the recall pass keeps them,
-    and also the page furniture around the article (breadcrumbs above, related stories and
-    disclaimers below). Only runs of lines that sit between two lines of the precise text, and
-    read as sentences rather than menu entries, are taken in.
-    """
-    precise_lines = [line for line in precise.split("\n") if line.strip()]
-    recall_lines = [line for line in recall.split("\n") if line.strip()]
-    have = {_norm(line) for line in precise_lines}
-    hits = [i for i, line in enumerate(recall_lines) if _norm(line) in have]
-    if not hits or len({_norm(recall_lines[i]) for i in hits}) < _FILL_IN_COVERS * len(have):
-        return precise
-    out: list[str] = []
-    run: list[str] = []
-    for line in recall_lines[hits[0]:hits[-1] + 1]:
-        if _norm(line) not in have:
-            run.append(line)
-            continue
-        if run and sum(len(r.split()) for r in run) >= _FILL_IN_WORDS * len(run):
-            out.extend(run)
-        run = []
-        out.append(line)
-    return "\n".join(out) if len(out) > len(hits) else precise
 
 
 def _link_texts(page: Page) -> set[str]:
