@@ -109,3 +109,21 @@ def test_a_live_commentary_named_comments_is_the_page_text():
             f"<div class='live-match-comments'>{minutes}</div></body></html>").encode()
     item = extract_page(page, URL, with_comments=False)
     assert "Minute 12: the home side press high" in item.body_text
+
+
+def test_appeals_contact_lines_and_subscription_thanks_are_not_body_text():
+    lines = ["Help keep news free for everyone by giving us as little as $1. Your contribution will go a long way.",
+             "Jane Roe can be reached at jroe@example.com. Follow her on X @janeroe.",
+             "Thank you for subscribing to our newsletter. Look out for your round-up in your inbox."]
+    item = extract_page(_article_with("".join(f"<p>{line}</p>" for line in lines)), URL, with_comments=False)
+    assert PARAGRAPHS[-1] in item.body_text
+    for line in lines:
+        assert line not in item.body_text
+
+
+def test_a_donation_or_a_contact_number_in_the_story_stays():
+    lines = ["The fund raised more than $1 million in donations, enough to repair the bridge twice over.",
+             "Police asked anyone who saw the crash to contact them at (978) 448-5555 or by email."]
+    item = extract_page(_article_with("".join(f"<p>{line}</p>" for line in lines)), URL, with_comments=False)
+    for line in lines:
+        assert line in item.body_text

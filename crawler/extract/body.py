@@ -40,7 +40,14 @@ BOILERPLATE = re.compile(
     r"tags?|(tags?|tagged|topics|schlagwörter|etiquetas|argomenti)\s*:.*|"
     r"updated( at)?:? \d{1,2}:\d{2}.*)$", re.I)
 # Newsletter and subscription pitches, in any wording: short lines naming both.
-_PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)(?=.*\b(sign up|subscribe|get)\b)", re.I)
+_PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)"
+                    r"(?=.*\b(sign up|subscribe|thanks? (you )?for subscribing|get)\b)", re.I)
+# Appeals for money ("Help keep news free for everyone by giving us as little as $1") and where
+# to reach the author ("Jane Roe may be reached at jroe@..."): the publisher speaking about
+# itself, not the article.
+_APPEAL = re.compile(r"(?=.*\b(donat\w*|contribut\w*|patreon|giving us)\b)"
+                     r"(?=.*\b(support (us|our)|keep \w+( \w+)? free|as little as|become a patron)\b)", re.I)
+_CONTACT = re.compile(r"(?=.*\b((may|can) be reached at|e-?mail (him|her|them|me) at)\b)(?=.*@\w)", re.I)
 # Comment-policy notices ("Comments are moderated", "Comentários ... não serão aprovados pelo moderador").
 _COMMENT_POLICY = re.compile(r"\b(comments?|comentários?|comentarios?|commenti|kommentare)\b.*"
                              r"\b(moderat\w*|approv\w*|aprovad\w*|aprobad\w*)", re.I)
@@ -54,7 +61,8 @@ _SHORTCODE = re.compile(r"^\[\w+\b[^\]]*\].*\[/\w+\]$")
 def _is_furniture(paragraph: str, page_urls: tuple[str, ...]) -> bool:
     words = len(paragraph.split())
     return bool(BOILERPLATE.match(paragraph) or (words <= 40 and (_PITCH.match(paragraph)
-                or _COMMENT_POLICY.search(paragraph))) or (words <= 30 and _TAGGED_TEASER.search(paragraph))
+                or _COMMENT_POLICY.search(paragraph) or _APPEAL.match(paragraph) or _CONTACT.match(paragraph)))
+                or (words <= 30 and _TAGGED_TEASER.search(paragraph))
                 or _SHORTCODE.match(paragraph) or paragraph in page_urls)
 
 
