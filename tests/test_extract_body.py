@@ -127,3 +127,19 @@ def test_a_donation_or_a_contact_number_in_the_story_stays():
     item = extract_page(_article_with("".join(f"<p>{line}</p>" for line in lines)), URL, with_comments=False)
     for line in lines:
         assert line in item.body_text
+
+
+def test_box_headers_and_picture_credits_in_several_languages_are_not_body_text():
+    lines = ["Auch interessant:", "Foto: Michael von Lingen (Copyright)", "A lire aussi :", "Lee también...",
+             "Czytaj też: Wyścig zbrojeń ruszył z kopyta", "Related Stories"]
+    item = extract_page(_article_with("".join(f"<p>{line}</p>" for line in lines)), URL, with_comments=False)
+    assert PARAGRAPHS[-1] in item.body_text
+    for line in lines:
+        assert line not in item.body_text.split("\n\n")
+
+
+def test_a_sentence_that_opens_like_a_box_header_stays():
+    line = ("Mehr zum Thema Hochwasser sagte der Bürgermeister am Abend nichts, er verwies auf die "
+            "Pressekonferenz des Landratsamts am nächsten Morgen und auf die Feuerwehr.")
+    item = extract_page(_article_with(f"<p>{line}</p>"), URL, with_comments=False)
+    assert line in item.body_text

@@ -42,6 +42,19 @@ BOILERPLATE = re.compile(
 # Newsletter and subscription pitches, in any wording: short lines naming both.
 _PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)"
                     r"(?=.*\b(sign up|subscribe|thanks? (you )?for subscribing|get)\b)", re.I)
+# Headers of related-story boxes, share bars and picture credits, in the dev set's languages:
+# short lines only (a sentence that starts "Mehr zum Thema" and goes on is text).
+_BOX_HEADER = re.compile(
+    r"^(auch interessant|(das|diese) (thema|themen|artikel) (könnte|könnten) (dich|sie|euch) (auch )?interessieren|"
+    r"empfohlene (beiträge|artikel)|ähnliche (beiträge|artikel)|verwandte (beiträge|artikel)|weitere (beiträge|artikel)|"
+    r"mehr zum thema\b.*|teilen( mit| auf)?|kommentieren|wird geladen|bild anzeigen|beitragsbild|"
+    r"(titelbild|bildquelle|foto|fotos|bild|bilder|crédits? photos?|crédit photo|foto de portada)\s*:.*|"
+    r"(à |a )?lire aussi\b.*|voir aussi\b.*|partager( sur| cet article)?|"
+    r"lee también\b.*|leer más|te puede interesar\b.*|compartir( en| este artículo)?|ver también\b.*|noticias relacionadas|"
+    r"czytaj (też|także|również)\b.*|zobacz (też|także|również)\b.*|"
+    r"if you enjoyed (reading )?this (post|article)\b.*|recommended (for you|stories|posts|articles)|"
+    r"related (posts|articles|stories)|you (may|might) also (like|enjoy)\b.*)[.:!]?$", re.I)
+_BOX_HEADER_WORDS = 12
 # Appeals for money ("Help keep news free for everyone by giving us as little as $1") and where
 # to reach the author ("Jane Roe may be reached at jroe@..."): the publisher speaking about
 # itself, not the article.
@@ -63,6 +76,7 @@ def _is_furniture(paragraph: str, page_urls: tuple[str, ...]) -> bool:
     return bool(BOILERPLATE.match(paragraph) or (words <= 40 and (_PITCH.match(paragraph)
                 or _COMMENT_POLICY.search(paragraph) or _APPEAL.match(paragraph) or _CONTACT.match(paragraph)))
                 or (words <= 30 and _TAGGED_TEASER.search(paragraph))
+                or (words <= _BOX_HEADER_WORDS and _BOX_HEADER.match(paragraph))
                 or _SHORTCODE.match(paragraph) or paragraph in page_urls)
 
 
