@@ -15,6 +15,7 @@ import trafilatura
 
 from .body_blocks import FURNITURE, FURNITURE_MARK, fill_in, left_out_between, mark_furniture, paragraph_chars
 from .body_blocks import norm as _norm
+from .furniture_lines import is_furniture
 from .page import Page
 
 # Blocks hidden from assistive technology (icon fonts, decorative copies, tooltips) are not
@@ -22,63 +23,6 @@ from .page import Page
 # article hidden and reveal it by script (tabs, "read more" folds, fade-ins), and on the dev set
 # dropping them cost more article text than the stray microdata copies they removed.
 _HIDDEN = "//*[@aria-hidden='true']"
-
-# Lines that are page furniture, not article text, on any news site.
-BOILERPLATE = re.compile(
-    r"^(share this( article| story)?|share( on)? (facebook|twitter)|thoughts on the above story\??.*|"
-    r"\d+\s+comments?(/s)?|comments?|what do you think about this article\??|comment \*|"
-    r"leave a (reply|comment)|tell us what you think.*|"
-    r"(photo|image|picture) (credit|source)s?:.*|advertisement|read more|related:.*|recent news|popular stories|"
-    r"(read|see) (more|also|next):.*|don'?t miss:?|also on [\w.]+ .*|more:.*|"
-    r"follow us on.*|click here to .*|"
-    r"like this story\? share it.*|copyright ©.*|© \d{4}.*|all rights reserved\.?|"
-    r"this (article|copy) is for your personal,? non-commercial use only.*|"
-    r"thanks? (you )?for signing up!?|keep an eye on your inbox.*|there was an error processing your subscription.*|"
-    r"an error has occurred,? please try again( later)?\.?|sorry!?|thank you!?|this article has been sent to.*|"
-    r"(- )?(order reprints|print article|print this article|email this article)|"
-    r"write to .{2,60} at \S+@\S+|"
-    r"tags?|(tags?|tagged|topics|schlagwörter|etiquetas|argomenti)\s*:.*|"
-    r"updated( at)?:? \d{1,2}:\d{2}.*)$", re.I)
-# Newsletter and subscription pitches, in any wording: short lines naming both.
-_PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)"
-                    r"(?=.*\b(sign up|subscribe|thanks? (you )?for subscribing|get)\b)", re.I)
-# Headers of related-story boxes, share bars and picture credits, in the dev set's languages:
-# short lines only (a sentence that starts "Mehr zum Thema" and goes on is text).
-_BOX_HEADER = re.compile(
-    r"^(auch interessant|(das|diese) (thema|themen|artikel) (könnte|könnten) (dich|sie|euch) (auch )?interessieren|"
-    r"empfohlene (beiträge|artikel)|ähnliche (beiträge|artikel)|verwandte (beiträge|artikel)|weitere (beiträge|artikel)|"
-    r"mehr zum thema\b.*|teilen( mit| auf)?|kommentieren|wird geladen|bild anzeigen|beitragsbild|"
-    r"(titelbild|bildquelle|foto|fotos|bild|bilder|crédits? photos?|crédit photo|foto de portada)\s*:.*|"
-    r"(à |a )?lire aussi\b.*|voir aussi\b.*|partager( sur| cet article)?|"
-    r"lee también\b.*|leer más|te puede interesar\b.*|compartir( en| este artículo)?|ver también\b.*|noticias relacionadas|"
-    r"czytaj (też|także|również)\b.*|zobacz (też|także|również)\b.*|"
-    r"if you enjoyed (reading )?this (post|article)\b.*|recommended (for you|stories|posts|articles)|"
-    r"related (posts|articles|stories)|you (may|might) also (like|enjoy)\b.*)[.:!]?$", re.I)
-_BOX_HEADER_WORDS = 12
-# Appeals for money ("Help keep news free for everyone by giving us as little as $1") and where
-# to reach the author ("Jane Roe may be reached at jroe@..."): the publisher speaking about
-# itself, not the article.
-_APPEAL = re.compile(r"(?=.*\b(donat\w*|contribut\w*|patreon|giving us)\b)"
-                     r"(?=.*\b(support (us|our)|keep \w+( \w+)? free|as little as|become a patron)\b)", re.I)
-_CONTACT = re.compile(r"(?=.*\b((may|can) be reached at|e-?mail (him|her|them|me) at)\b)(?=.*@\w)", re.I)
-# Comment-policy notices ("Comments are moderated", "Comentários ... não serão aprovados pelo moderador").
-_COMMENT_POLICY = re.compile(r"\b(comments?|comentários?|comentarios?|commenti|kommentare)\b.*"
-                             r"\b(moderat\w*|approv\w*|aprovad\w*|aprobad\w*)", re.I)
-# Teasers tagged by kind ("... eating marmot [INSIGHT]"), CMS shortcodes left in the text ("[button ...]").
-_TAGGED_TEASER = re.compile(r"\w\W*\s\[(INSIGHT|VIDEO|VIDEOS|REACTION|WARNING|NEWS|PICTURES|PICS|PHOTOS|GALLERY|"
-                            r"POLL|LATEST|LIVE|UPDATE|ANALYSIS|REVEAL|COMMENT|OPINION|INTERVIEW|REVIEW|EXCLUSIVE)\]"
-                            r"\s*\|?\s*$")
-_SHORTCODE = re.compile(r"^\[\w+\b[^\]]*\].*\[/\w+\]$")
-
-
-def _is_furniture(paragraph: str, page_urls: tuple[str, ...]) -> bool:
-    words = len(paragraph.split())
-    return bool(BOILERPLATE.match(paragraph) or (words <= 40 and (_PITCH.match(paragraph)
-                or _COMMENT_POLICY.search(paragraph) or _APPEAL.match(paragraph) or _CONTACT.match(paragraph)))
-                or (words <= 30 and _TAGGED_TEASER.search(paragraph))
-                or (words <= _BOX_HEADER_WORDS and _BOX_HEADER.match(paragraph))
-                or _SHORTCODE.match(paragraph) or paragraph in page_urls)
-
 
 _WORD = re.compile(r"\w+")
 
@@ -300,7 +244,7 @@ def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | N
     paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
     links = _link_texts(page)
     urls = (page.url, *page.tree.xpath("//link[@rel='canonical']/@href"))
-    paragraphs = [p for p in paragraphs if not (_is_furniture(p, urls) or _is_teaser(p, links) or _is_dateline(p))]
+    paragraphs = [p for p in paragraphs if not (is_furniture(p, urls) or _is_teaser(p, links) or _is_dateline(p))]
     paragraphs = restore_split_body(page, paragraphs)
     paragraphs = restore_embedded_posts(page, paragraphs)
     heads = {_norm(h) for h in headlines if h}

@@ -16,8 +16,9 @@ from .authors import (
     clean_author_names,  # noqa: F401 (re-exported)
     extract_authors,  # noqa: F401 (re-exported: the field functions are read here)
 )
-from .body import BOILERPLATE, extract_generic_body, set_as_heading
+from .body import extract_generic_body, set_as_heading
 from .bylines import byline as _byline
+from .furniture_lines import BOILERPLATE
 from .page import Page
 from .published import extract_dates  # noqa: F401 (re-exported: the field functions are read here)
 from .sources import (
