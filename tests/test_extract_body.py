@@ -143,3 +143,19 @@ def test_a_sentence_that_opens_like_a_box_header_stays():
             "Pressekonferenz des Landratsamts am nächsten Morgen und auf die Feuerwehr.")
     item = extract_page(_article_with(f"<p>{line}</p>"), URL, with_comments=False)
     assert line in item.body_text
+
+
+def test_an_address_to_write_to_is_not_a_teaser_link(monkeypatch):
+    # trafilatura keeps such a line on some pages and drops it on others; given that it kept it,
+    # the line stays although it is nothing but a link's text
+    from crawler.extract import body
+    from crawler.extract.page import Page
+
+    lines = [PARAGRAPHS[0], "Questions go to the council's flood desk:", "flood.desk@example.org", PARAGRAPHS[1]]
+    monkeypatch.setattr(body, "trafilatura_text", lambda page: "\n".join(lines))
+    html = (f"<html><body><article><p>{PARAGRAPHS[0]}</p><p>Questions go to the council's flood desk:</p>"
+            f"<p><a href='mailto:flood.desk@example.org'>flood.desk@example.org</a></p><p>{PARAGRAPHS[1]}</p>"
+            f"<ul><li><a href='/2024/03/04/storm-warning/'>Storm warning for the coast this weekend</a></li></ul>"
+            f"</article></body></html>")
+    text = body.extract_generic_body(Page.parse(html.encode(), URL))
+    assert "flood.desk@example.org" in text.split("\n\n")

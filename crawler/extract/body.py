@@ -160,8 +160,11 @@ def _link_texts(page: Page) -> set[str]:
     is a teaser for another page ("READ MORE", related stories), not article text."""
     out = set()
     for a in page.tree.iter("a"):
-        if (a.get("href") or "").startswith("#"):
-            continue  # a table of contents repeats the article's own subheadings
+        href = (a.get("href") or "").strip().lower()
+        if href.startswith(("#", "mailto:", "tel:")):
+            # a table of contents repeats the article's own subheadings; an address to write to
+            # or call is the article's own information, not a teaser for another page
+            continue
         text = _norm(a.text_content())
         if text:
             out.add(text)
