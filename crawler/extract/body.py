@@ -13,6 +13,9 @@ from copy import copy
 
 import trafilatura
 
+from .body_blocks import FURNITURE, FURNITURE_MARK, fill_in, left_out_between, mark_furniture, paragraph_chars
+from .body_blocks import norm as _norm
+from .furniture_lines import is_furniture
 from .page import Page
 
 # Blocks hidden from assistive technology (icon fonts, decorative copies, tooltips) are not
@@ -20,41 +23,6 @@ from .page import Page
 # article hidden and reveal it by script (tabs, "read more" folds, fade-ins), and on the dev set
 # dropping them cost more article text than the stray microdata copies they removed.
 _HIDDEN = "//*[@aria-hidden='true']"
-
-# Lines that are page furniture, not article text, on any news site.
-BOILERPLATE = re.compile(
-    r"^(share this( article| story)?|share( on)? (facebook|twitter)|thoughts on the above story\??.*|"
-    r"\d+\s+comments?(/s)?|comments?|what do you think about this article\??|comment \*|"
-    r"leave a (reply|comment)|tell us what you think.*|"
-    r"(photo|image|picture) (credit|source)s?:.*|advertisement|read more|related:.*|recent news|popular stories|"
-    r"(read|see) (more|also|next):.*|don'?t miss:?|also on [\w.]+ .*|more:.*|"
-    r"follow us on.*|click here to .*|"
-    r"like this story\? share it.*|copyright ©.*|© \d{4}.*|all rights reserved\.?|"
-    r"this (article|copy) is for your personal,? non-commercial use only.*|"
-    r"thanks? (you )?for signing up!?|keep an eye on your inbox.*|there was an error processing your subscription.*|"
-    r"an error has occurred,? please try again( later)?\.?|sorry!?|thank you!?|this article has been sent to.*|"
-    r"(- )?(order reprints|print article|print this article|email this article)|"
-    r"write to .{2,60} at \S+@\S+|"
-    r"tags?|(tags?|tagged|topics|schlagwörter|etiquetas|argomenti)\s*:.*|"
-    r"updated( at)?:? \d{1,2}:\d{2}.*)$", re.I)
-# Newsletter and subscription pitches, in any wording: short lines naming both.
-_PITCH = re.compile(r"(?=.*\b(newsletter|inbox|delivered (to|through) your)\b)(?=.*\b(sign up|subscribe|get)\b)", re.I)
-# Comment-policy notices ("Comments are moderated", "Comentários ... não serão aprovados pelo moderador").
-_COMMENT_POLICY = re.compile(r"\b(comments?|comentários?|comentarios?|commenti|kommentare)\b.*"
-                             r"\b(moderat\w*|approv\w*|aprovad\w*|aprobad\w*)", re.I)
-# Teasers tagged by kind ("... eating marmot [INSIGHT]"), CMS shortcodes left in the text ("[button ...]").
-_TAGGED_TEASER = re.compile(r"\w\W*\s\[(INSIGHT|VIDEO|VIDEOS|REACTION|WARNING|NEWS|PICTURES|PICS|PHOTOS|GALLERY|"
-                            r"POLL|LATEST|LIVE|UPDATE|ANALYSIS|REVEAL|COMMENT|OPINION|INTERVIEW|REVIEW|EXCLUSIVE)\]"
-                            r"\s*\|?\s*$")
-_SHORTCODE = re.compile(r"^\[\w+\b[^\]]*\].*\[/\w+\]$")
-
-
-def _is_furniture(paragraph: str, page_urls: tuple[str, ...]) -> bool:
-    words = len(paragraph.split())
-    return bool(BOILERPLATE.match(paragraph) or (words <= 40 and (_PITCH.match(paragraph)
-                or _COMMENT_POLICY.search(paragraph))) or (words <= 30 and _TAGGED_TEASER.search(paragraph))
-                or _SHORTCODE.match(paragraph) or paragraph in page_urls)
-
 
 _WORD = re.compile(r"\w+")
 
@@ -87,10 +55,6 @@ def _is_dateline(paragraph: str) -> bool:
         return False
     sentence = paragraph.rstrip().endswith(".") and not re.search(r"\b[ap]\.m\.$", paragraph.rstrip(), re.I)
     return not sentence and min(date.start(), word.start()) <= 3
-
-
-def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text)).casefold()
 
 
 # Embedded posts are quoted by the article (a statement, a reaction) and read as part of it;
@@ -156,23 +120,31 @@ def _menu_dump(text: str) -> bool:
     return len(lines) >= 15 and sum(len(line.split()) <= 3 for line in lines) >= 0.6 * len(lines)
 
 
-def _paragraph_chars(page: Page) -> int:
-    """How much text the page's own <p> elements hold: what a reader sees as running text."""
-    return sum(len(" ".join(p.text_content().split())) for p in page.tree.iter("p"))
-
-
 def trafilatura_text(page: Page) -> str:
+    # The furniture marks live only for the extraction: the comment extractor reads the same tree.
+    marked = mark_furniture(page)
+    try:
+        return _trafilatura_text(page)
+    finally:
+        for el in marked:
+            del el.attrib[FURNITURE_MARK]
+
+
+def _trafilatura_text(page: Page) -> str:
     # trafilatura copies the tree it is given, so the page's own tree stays intact for the
     # other field functions and the comment extractor.
-    options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=_HIDDEN)
+    options = dict(url=page.url, include_comments=False, include_tables=True, prune_xpath=[_HIDDEN, FURNITURE])
     text = trafilatura.extract(page.tree, fast=True, **options) or ""
+    if text and left_out_between(page, text):
+        recall = trafilatura.extract(page.tree, fast=True, favor_recall=True, **options) or ""
+        text = fill_in(text, recall)
     if len(text) < _SECOND_OPINION_BELOW:
         second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if len(second) > len(text) else text
     if _menu_dump(text):
         second = trafilatura.extract(page.tree, fast=False, **options) or ""
         return second if second and not _menu_dump(second) else text
-    if len(text) * _MOST_OF_THE_TEXT < _paragraph_chars(page):
+    if len(text) * _MOST_OF_THE_TEXT < paragraph_chars(page):
         # The fast pass kept one block of a page whose paragraphs hold several times as much
         # text (a guide split into sections, an intro above a long list): the cascade's
         # second opinions read the whole article.
@@ -188,8 +160,11 @@ def _link_texts(page: Page) -> set[str]:
     is a teaser for another page ("READ MORE", related stories), not article text."""
     out = set()
     for a in page.tree.iter("a"):
-        if (a.get("href") or "").startswith("#"):
-            continue  # a table of contents repeats the article's own subheadings
+        href = (a.get("href") or "").strip().lower()
+        if href.startswith(("#", "mailto:", "tel:")):
+            # a table of contents repeats the article's own subheadings; an address to write to
+            # or call is the article's own information, not a teaser for another page
+            continue
         text = _norm(a.text_content())
         if text:
             out.add(text)
@@ -272,7 +247,7 @@ def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | N
     paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
     links = _link_texts(page)
     urls = (page.url, *page.tree.xpath("//link[@rel='canonical']/@href"))
-    paragraphs = [p for p in paragraphs if not (_is_furniture(p, urls) or _is_teaser(p, links) or _is_dateline(p))]
+    paragraphs = [p for p in paragraphs if not (is_furniture(p, urls) or _is_teaser(p, links) or _is_dateline(p))]
     paragraphs = restore_split_body(page, paragraphs)
     paragraphs = restore_embedded_posts(page, paragraphs)
     heads = {_norm(h) for h in headlines if h}
@@ -282,11 +257,17 @@ def extract_generic_body(page: Page, headlines: tuple[str, ...] = ()) -> str | N
     return "\n\n".join(paragraphs) or None
 
 
+def set_as_heading(page: Page, text: str) -> bool:
+    """Whether the page sets this text as a subheading (<h2>-<h4>). A standfirst so set is a
+    second headline, not body text; one set as a paragraph (``<p class="intro">``, a German
+    Vorspann, a French chapeau) is the article's opening paragraph and stays in the body."""
+    norm = _norm(text)
+    return bool(norm) and any(_norm(h.text_content()) == norm for h in page.tree.iter("h2", "h3", "h4"))
+
+
 def _is_standfirst(page: Page, paragraph: str) -> bool:
     """A subheading at the top of the text that repeats the page's description is the standfirst
     (the summary under the headline), not the first paragraph, which is set as text."""
     text = _norm(paragraph)
     described = {_norm(page.meta_first(k) or "") for k in ("description", "og:description", "twitter:description")}
-    if text not in described:
-        return False
-    return any(_norm(h.text_content()) == text for h in page.tree.iter("h2", "h3", "h4"))
+    return text in described and set_as_heading(page, paragraph)

@@ -16,8 +16,9 @@ from .authors import (
     clean_author_names,  # noqa: F401 (re-exported)
     extract_authors,  # noqa: F401 (re-exported: the field functions are read here)
 )
-from .body import BOILERPLATE, extract_generic_body
+from .body import extract_generic_body, set_as_heading
 from .bylines import byline as _byline
+from .furniture_lines import BOILERPLATE
 from .page import Page
 from .published import extract_dates  # noqa: F401 (re-exported: the field functions are read here)
 from .sources import (
@@ -154,6 +155,8 @@ def _find_body(page: Page, title: str | None) -> str | None:
             for el in container.cssselect(sel):
                 el.drop_tree()
         return _paragraphs_from(container) or None
-    # the headline and the standfirst are fields of their own, not body text
-    headlines = (title, page.meta_first("og:title"), *page_headlines(page), extract_subtitle(page))
+    # the headline and a standfirst set as a subheading are fields of their own, not body text
+    standfirst = extract_subtitle(page)
+    headlines = (title, page.meta_first("og:title"), *page_headlines(page),
+                 *([standfirst] if standfirst and set_as_heading(page, standfirst) else []))
     return extract_generic_body(page, headlines)
