@@ -86,8 +86,7 @@ def save_article(session: Session, site_id: int, article: Mapping[str, Any], *,
                "extractor_version": article.get("extractor_version")}
     canonical = article["canonical_url"]
     row = session.scalar(select(Article).where(Article.canonical_url == canonical))
-    if row is None:
-        _lock_new_articles(session)
+    if row is None and _lock_new_articles(session):
         # Another writer may have stored it while this one waited.
         row = session.scalar(select(Article).where(Article.canonical_url == canonical))
     if row is None:
@@ -173,14 +172,17 @@ def _older_than_stored(article: Mapping[str, Any], row: Article) -> bool:
 NEW_ARTICLE_LOCK_KEY = 0x6E657772  # PostgreSQL advisory lock: one new article stored at a time
 
 
-def _lock_new_articles(session: Session) -> None:
+def _lock_new_articles(session: Session) -> bool:
     """Serialise storing new articles across processes (workers of a distributed crawl) until
     this transaction ends. Levels 2 and 3 look for an earlier copy before inserting; two
     writers storing two copies at once would each miss the other's uncommitted row and both
     become originals. Re-crawls of known articles never take the lock. SQLite needs none: it
-    has one writer at a time already."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(NEW_ARTICLE_LOCK_KEY)))
+    has one writer at a time already. True when it waited for the lock (so another writer may
+    have stored the article meanwhile)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(select(func.pg_advisory_xact_lock(NEW_ARTICLE_LOCK_KEY)))
+    return True
 
 
 def _later(stored: datetime | None, now: datetime) -> datetime:
@@ -222,9 +224,11 @@ def _save_thread(session: Session, article_row: Article, article: Mapping[str, A
                  result: SaveResult) -> None:
     """Comments by (article, external id): new rows, seen-again touches, edits, deletions."""
     comments = article.get("comments") or []
-    existing = {ext: (cid, chash, deleted) for ext, cid, chash, deleted in session.execute(
-        select(Comment.external_id, Comment.id, Comment.content_hash, Comment.deleted_at)
-        .where(Comment.article_id == article_row.id))}
+    # An article inserted by this very transaction has no comments yet: nothing to ask.
+    existing = {} if result.outcome == "new" else {
+        ext: (cid, chash, deleted) for ext, cid, chash, deleted in session.execute(
+            select(Comment.external_id, Comment.id, Comment.content_hash, Comment.deleted_at)
+            .where(Comment.article_id == article_row.id))}
     new_rows = []
     for c in comments:
         ext = str(c["external_id"])

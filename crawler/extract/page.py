@@ -36,6 +36,13 @@ class NotHTML(NotAnArticle):
 # time gives trafilatura the same tree it builds itself, so it can work on ours (no second parse).
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+# Every element an HtmlElement, chosen in C: lxml.html's own lookup calls a Python method for each
+# element object it makes (~2 million a few hundred pages, every walk of every field function and
+# of trafilatura) only to give <form>, <input>, <select>, <textarea> and <label> their form
+# classes, which nothing here uses.
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity))
 
 
 def _walk_json_ld(node, out: list[dict]) -> None:

@@ -11,6 +11,7 @@ only after every page of its comment thread has been fetched and merged
 from __future__ import annotations
 
 from dataclasses import replace
+from hashlib import blake2b
 from urllib.parse import urlsplit
 
 import scrapy
@@ -69,6 +70,7 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
         self._extra_tracking: frozenset[str] | None = None
         self._reader: PageReader | None = None
         self.pool: ReadingPool | None = None  # NEWSDESK_WORKERS > 1: pages read in worker processes
+        self.links_yielded: set[bytes] | None = set()  # 8-byte digests of the page links requested so far
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -225,7 +227,8 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
     def outputs(self, reading: Reading, response):
         """What a read page yields: its links and feeds, then its article (or nothing: a listing)."""
         for url, verdict in reading.links:
-            yield self.request_of(url, verdict)
+            if self.first_yield(url):
+                yield self.request_of(url, verdict)
         for url in reading.feeds:
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.ignore_failure,
                                  meta={"kind": Kind.FEED}, priority=20)
@@ -235,6 +238,24 @@ class NewsSpider(Discovery, CommentThreads, scrapy.Spider):
             yield from self.article_from(reading, response)
         if reading.error:  # what @guarded counts (the links above still go out)
             raise ReadFailed(*reading.error)
+
+    def first_yield(self, url: str) -> bool:
+        """False for a link this crawl's pages have already yielded. An article page links ~50
+        pages already requested; each would become a Request, go through every spider
+        middleware and get a fingerprint, only for the duplicate filter to drop it. What stops
+        a link before the scheduler (off the site, a crawler trap, not due for a re-fetch)
+        stops it again, so nothing else changes; except under DEPTH_LIMIT, where a link too
+        deep on one page may come again from a shallower one: there every link goes out."""
+        if self.links_yielded is None:
+            return True
+        if self.crawler.settings.getint("DEPTH_LIMIT"):
+            self.links_yielded = None
+            return True
+        digest = blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        if digest in self.links_yielded:
+            return False
+        self.links_yielded.add(digest)
+        return True
 
     def not_an_article(self, response, reason: str) -> None:
         """A listing, archive, home, tag, search or error page: its links are followed, it is never stored."""

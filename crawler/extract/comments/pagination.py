@@ -61,7 +61,11 @@ def comment_page_requests(page: Page, container=None) -> list[CommentRequest]:
     base = thread_base(page.url)
     here = _without_fragment(page.url)
     hrefs = list(page.tree.xpath(_WP_NAV))
-    hrefs += [h for h in page.tree.xpath("//a/@href") if _has_page_marker(_absolute(page.url, h))]
+    # Every page marker (/comment-page-N/, cpage=, comment_page=, ...) has "page" in it: a link
+    # without it (or a %-escape) cannot get one from joining, unless the page's own URL has one.
+    anywhere = "page" in page.url or "%" in page.url
+    hrefs += [h for h in page.tree.xpath("//a/@href")
+              if (anywhere or "page" in h or "%" in h) and _has_page_marker(_absolute(page.url, h))]
     hrefs += page.tree.xpath("//link[@rel='next' or @rel='prev']/@href")
     if container is not None:
         hrefs += container.xpath(_NEXT_IN_CONTAINER)
