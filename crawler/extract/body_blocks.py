@@ -47,16 +47,24 @@ def mark_furniture(page: Page) -> list:
     removes the marks (FURNITURE_MARK) afterwards. Returns the marked elements."""
     marked = []
     page_chars = None
+    named: dict[str, str | None] = {}  # class attribute -> "comments", "furniture" or None
     for el in page.tree.xpath("//body//*[@class][not(self::article or self::main)]"):
-        klass = el.get("class", "").lower()
-        if _COMMENTS_CLASS.search(klass):
+        klass = el.get("class", "")
+        if klass not in named:  # pages repeat a few class strings over hundreds of elements
+            lowered = klass.lower()
+            named[klass] = ("comments" if _COMMENTS_CLASS.search(lowered)
+                            else "furniture" if _FURNITURE_CLASS.search(lowered) else None)
+        kind = named[klass]
+        if kind is None:
+            continue
+        if kind == "comments":
             # Readers' comments sit under an article that is set in paragraphs; "comments" on a
             # page without such text are its own text (a live match's commentary).
             if page_chars is None:
                 page_chars = paragraph_chars(page)
             furniture = page_chars >= _ARTICLE_IN_PARAGRAPHS
         else:
-            furniture = bool(_FURNITURE_CLASS.search(klass)) and len(el.text_content()) <= _FURNITURE_MAX_CHARS
+            furniture = len(el.text_content()) <= _FURNITURE_MAX_CHARS
         if furniture and not el.xpath(".//h1"):
             el.set(FURNITURE_MARK, "")
             marked.append(el)
@@ -77,9 +85,14 @@ def left_out_between(page: Page, text: str) -> bool:
     """Whether the page has list items, subheadings or table cells that read as text, between
     the first and the last of its paragraphs the text kept, and that the text lacks."""
     kept = {norm(line) for line in text.split("\n") if line.strip()}
+    # One string to search instead of every kept line in turn: a candidate has no newline, so it
+    # is a substring of the joined lines exactly when it is one of some single line.
+    kept_lines = "\n".join(kept)
     missing = pending = 0
     seen_kept = False
     for el in page.tree.iter("p", *_INNER_BLOCKS):
+        if el.tag != "p" and not seen_kept:
+            continue  # blocks above the first kept paragraph are never counted
         words = norm(el.text_content())
         if el.tag == "p":
             if words in kept:
@@ -87,7 +100,7 @@ def left_out_between(page: Page, text: str) -> bool:
                 missing += pending
                 pending = 0
         elif seen_kept and len(words.split()) >= _FILL_IN_WORDS and words not in kept \
-                and not any(words in k for k in kept):
+                and words not in kept_lines:
             pending += len(words)
     return missing > 0
 

@@ -59,7 +59,7 @@ def _short_lines(page: Page) -> tuple[list, list]:
                 continue
             for text, block in ((el.text if el.tag not in ("script", "style") else None, el),
                                 (el.tail, el.getparent())):
-                if not text or block is None or len(text) > 200:
+                if not text or block is None or len(text) > 200 or text.isspace():
                     continue
                 if _BYLINE_LEAD.match(text) or _BYLINE_INNER.search(text):
                     bylines.append(block)

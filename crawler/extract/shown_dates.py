@@ -7,6 +7,7 @@ an element the CMS names as a date, is what a reader takes for the article's dat
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 from .bylines import IN_PAGE_FURNITURE
 from .page import Page
@@ -56,7 +57,7 @@ def _find_shown_date(page: Page) -> str | None:
                   *reversed(h1.xpath(f"preceding::*[position() <= {_BEFORE_HEADLINE}]"))]
     marked = (el for el in body.iter() if isinstance(el.tag, str) and (
         el.tag == "time" or _DATE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")))
-    for el in (*around, *marked):
+    for el in chain(around, marked):  # lazily: the walk over every marked element stops at the first date
         if el.tag in ("script", "style", "a") or len(el) > 6:
             continue
         if (date := _date_in(el)) and not _UPDATE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}") \
